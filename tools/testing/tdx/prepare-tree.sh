@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prepare the kernel tree the project builds: Debian's linux-source-6.12
+# unpacked and committed as "base", this repository's kernel-path files
+# laid over it, and patches/ applied.  Run again after any edit: only
+# files whose content changed are rewritten (so make rebuilds only what
+# they touch), and the patches are re-applied only when they change.
+#
+# Usage: prepare-tree.sh REPO SRC
+set -euo pipefail
+
+repo=$1
+src=$2
+tarball=/usr/src/linux-source-6.12.tar.xz
+git_id=(-c user.name=tdx-build -c user.email=tdx-build@localhost)
+
+if [ ! -f "$src/.base-ready" ]; then
+	echo "tree: unpacking $tarball into $src (once)"
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -xf "$tarball" -C "$src.tmp" --strip-components=1
+	(
+		cd "$src.tmp"
+		git init -q
+		# Debian's .gitignore hides the whole top level; commit it all.
+		git add -A -f
+		git "${git_id[@]}" commit -q -m "base: Debian linux-source-6.12"
+		git tag base
+	)
+	mv "$src.tmp" "$src"
+	touch "$src/.base-ready"
+fi
+
+# Files whose content differs are copied; the others keep their mtime.
+for dir in arch drivers include tools Documentation; do
+	[ -d "$repo/$dir" ] || continue
+	rsync -rc --exclude='*.o' --exclude='.*.cmd' "$repo/$dir/" "$src/$dir/"
+done
+
+# Re-apply patches/ on top of base when the set of patches changed.
+sum=$(cat "$repo"/patches/*.patch | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$src/.patches-sum" 2>/dev/null)" != "$sum" ]; then
+	if [ -f "$src/.patched-files" ]; then
+		# Put back what the previous patch set changed.
+		xargs -r git -C "$src" checkout -q base -- < "$src/.patched-files"
+	fi
+	for p in "$repo"/patches/*.patch; do
+		echo "tree: applying $(basename "$p")"
+		git -C "$src" apply "$p"
+	done
+	grep -h '^+++ b/' "$repo"/patches/*.patch | cut -c7- | sort -u \
+		> "$src/.patched-files"
+	echo "$sum" > "$src/.patches-sum"
+fi
