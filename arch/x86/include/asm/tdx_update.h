@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Runtime update of the TDX module, and the gate that keeps updates out
+ * of TD builds.
+ *
+ * A TD build (TDH.MNG.INIT .. TDH.MR.FINALIZE) is update-sensitive: an
+ * update that lands inside it can leave the TD with a wrong measurement.
+ * Every build therefore holds a "build hold" from its start to its end
+ * (finalize or teardown), and an update waits until no build hold is
+ * out.  Builds that start while an update is pending wait for it.  See
+ * Documentation/arch/x86/tdx-module-update.rst.
+ */
+#ifndef _ASM_X86_TDX_UPDATE_H
+#define _ASM_X86_TDX_UPDATE_H
+
+#include <linux/types.h>
+#include <linux/spinlock_types.h>
+#include <linux/completion.h>
+
+/**
+ * enum tdx_update_state - what the module and the update side are doing
+ * @TDX_UPDATE_UNSUPPORTED: no TDX module, or it cannot be updated at
+ *	runtime (no TD_PRESERVING)
+ * @TDX_UPDATE_IDLE: the module runs; no update is pending
+ * @TDX_UPDATE_WAITING: an update waits for the builds in flight; new
+ *	builds wait behind it
+ * @TDX_UPDATE_UPDATING: the update runs; it can no longer be cancelled
+ * @TDX_UPDATE_DEAD: an update failed after the old module was shut
+ *	down; TDX is unusable until reboot
+ */
+enum tdx_update_state {
+	TDX_UPDATE_UNSUPPORTED,
+	TDX_UPDATE_IDLE,
+	TDX_UPDATE_WAITING,
+	TDX_UPDATE_UPDATING,
+	TDX_UPDATE_DEAD,
+};
+
+/**
+ * struct tdx_build_hold - one TD build's hold on the update gate
+ * @flags: private to the gate; zero when no hold is out
+ *
+ * Embed one per TD under construction and zero it before first use.
+ */
+struct tdx_build_hold {
+	unsigned long flags;
+};
+
+/**
+ * struct tdx_module_version - a TDX module version, major.minor.update
+ * @major: release line
+ * @minor: release within the line
+ * @update: update within the release; the only part a runtime update
+ *	may change
+ */
+struct tdx_module_version {
+	u16 major;
+	u16 minor;
+	u16 update;
+};
+
+/**
+ * struct tdx_update_request - one runtime update
+ * @timeout_ms: how long the update may wait for builds in flight
+ * @nonblock: fail with -EBUSY instead of waiting for builds in flight
+ * @lock: protects @waiter, @cancel_err and @committed
+ * @waiter: the task that waits for the write side, while it waits
+ * @cancel_err: why the update was called off (-ECANCELED, -ETIMEDOUT,
+ *	-EINTR), zero if it was not
+ * @committed: past the point of no return; cancel has no effect
+ * @done: the update task finished
+ * @ret: its result
+ *
+ * Set up with tdx_update_request_init(); everything but @timeout_ms and
+ * @nonblock is private to the update code.
+ */
+struct tdx_update_request {
+	unsigned int timeout_ms;
+	bool nonblock;
+
+	spinlock_t lock;	/* protects waiter, cancel_err, committed */
+	struct task_struct *waiter;
+	int cancel_err;
+	bool committed;
+	struct completion done;
+	int ret;
+};
+
+/* Default and largest wait for builds in flight, in milliseconds. */
+#define TDX_UPDATE_DEFAULT_TIMEOUT_MS	(60 * 1000)
+#define TDX_UPDATE_MAX_TIMEOUT_MS	(60 * 60 * 1000)
+
+#ifdef CONFIG_INTEL_TDX_MODULE_UPDATE
+
+int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock);
+void tdx_build_end(struct tdx_build_hold *hold);
+bool tdx_build_held(const struct tdx_build_hold *hold);
+unsigned int tdx_builds_in_flight(void);
+
+enum tdx_update_state tdx_update_state(void);
+const char *tdx_update_state_name(enum tdx_update_state state);
+
+int tdx_module_version(struct tdx_module_version *ver);
+int tdx_seamldr_version(struct tdx_module_version *ver);
+int tdx_update_remaining(u32 *remaining);
+
+void tdx_update_request_init(struct tdx_update_request *req,
+			     unsigned int timeout_ms, bool nonblock);
+int tdx_module_update(struct tdx_update_request *req,
+		      const void *image, size_t size);
+bool tdx_module_update_cancel(struct tdx_update_request *req);
+
+/*
+ * TD build SEAMCALLs, as KVM issues them (KVM TDX is not in this tree).
+ * Each returns the TDX completion status.
+ */
+u64 tdh_mng_create(u64 tdr_pa, u16 hkid);
+u64 tdh_mng_key_config(u64 tdr_pa);
+u64 tdh_mng_init(u64 tdr_pa, u64 td_params_pa);
+u64 tdh_mem_page_add(u64 tdr_pa, u64 gpa, u64 hpa, u64 source_pa);
+u64 tdh_mr_extend(u64 tdr_pa, u64 gpa);
+u64 tdh_mr_finalize(u64 tdr_pa);
+u64 tdh_mng_key_freeid(u64 tdr_pa);
+u64 tdh_mng_rd(u64 tdr_pa, u64 field, u64 *value);
+
+#endif /* CONFIG_INTEL_TDX_MODULE_UPDATE */
+
+#endif /* _ASM_X86_TDX_UPDATE_H */

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The update gate: keeps runtime TDX module updates out of TD builds.
+ *
+ * Every TD build takes a build hold when it starts (TDH.MNG.INIT) and
+ * gives it back when it ends (TDH.MR.FINALIZE, or teardown of a TD that
+ * never finished).  A build hold is a read hold of update_rwsem; an
+ * update write-holds it.  So an update waits for the builds in flight,
+ * and builds that start while an update is pending wait for the update.
+ *
+ * A build spans several ioctls, so its hold crosses returns to userspace
+ * and may be given back by another task (the one that closes the VM fd,
+ * or exit()).  Lockdep checks the ordering when the hold is taken and is
+ * then told the lock is gone (gate_lockdep_handoff()); the hold is given
+ * back with up_read_non_owner(), which lockdep does not track.  This is
+ * the pattern of freeze_super() and kiocb_start_write().
+ *
+ * What lockdep cannot see after the handoff: a task that owns a build
+ * hold and then waits for an update (or for a second build hold while an
+ * update is pending) waits forever.  Every such wait here is killable or
+ * can be made non-blocking, and the update side waits with a deadline,
+ * so the worst case is a failed update, never a stuck host.
+ */
+
+#include <linux/atomic.h>
+#include <linux/lockdep.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+#include <asm/tdx_update.h>
+
+#include "update.h"
+
+/*
+ * update_rwsem: read-held by each build hold from tdx_build_begin() to
+ * tdx_build_end(), write-held by the update task from the moment the
+ * builds in flight have drained until the new module runs (or TDX is
+ * declared dead).
+ *
+ * Lock order: tdx_update_mutex -> update_rwsem -> cpu_hotplug_lock ->
+ * seamldr_lock.  Read holds are invisible to lockdep once taken (see
+ * above), so nothing may wait for the write side while owning one.
+ */
+static DECLARE_RWSEM(update_rwsem);
+
+/*
+ * gate_state is the module's enum tdx_update_state.  Written only by the
+ * update task (which holds tdx_update_mutex) and at init; read without
+ * locks.  While it is WAITING or UPDATING an update is pending, and new
+ * builds wait on update_done_wq for it to change.
+ */
+static enum tdx_update_state gate_state = TDX_UPDATE_UNSUPPORTED;
+static DECLARE_WAIT_QUEUE_HEAD(update_done_wq);
+
+/*
+ * Whether the running update write-holds update_rwsem (it does not when a
+ * test policy switched the gate off).  Only the update task touches it.
+ */
+static bool gate_write_held;
+
+/* Build holds out; a count for userspace and tests, not a lock. */
+static atomic_t builds_in_flight = ATOMIC_INIT(0);
+
+/* tdx_build_hold.flags */
+#define HOLD_HELD	BIT(0)	/* a hold is out */
+#define HOLD_GATED	BIT(1)	/* ... and it read-holds update_rwsem */
+
+#ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
+static int gate_policy = TDX_POLICY_GATE;
+
+void tdx_update_set_policy(enum tdx_update_policy policy)
+{
+	WRITE_ONCE(gate_policy, policy);
+}
+EXPORT_SYMBOL_GPL(tdx_update_set_policy);
+
+enum tdx_update_policy tdx_update_policy(void)
+{
+	return READ_ONCE(gate_policy);
+}
+EXPORT_SYMBOL_GPL(tdx_update_policy);
+#endif
+
+static bool gate_enabled(void)
+{
+	return tdx_update_policy() == TDX_POLICY_GATE;
+}
+
+static bool update_pending(void)
+{
+	enum tdx_update_state state = READ_ONCE(gate_state);
+
+	return state == TDX_UPDATE_WAITING || state == TDX_UPDATE_UPDATING;
+}
+
+/*
+ * A build hold outlives the call that took it.  Lockdep has validated the
+ * ordering at acquisition; tell it the lock is gone, so that returning to
+ * userspace with a hold is not reported.  The hold is later given back
+ * with up_read_non_owner(), which lockdep does not track.
+ */
+static void gate_lockdep_handoff(void)
+{
+	rwsem_release(&update_rwsem.dep_map, _THIS_IP_);
+}
+
+/* Wait until no update is pending. */
+static int gate_wait_for_update(bool nonblock)
+{
+	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD)
+		return -ENXIO;
+	if (!update_pending())
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+
+	/* This wait is a wait for the write side: let lockdep know. */
+	might_lock_read(&update_rwsem);
+	if (wait_event_killable(update_done_wq, !update_pending()))
+		return -EINTR;
+	return READ_ONCE(gate_state) == TDX_UPDATE_DEAD ? -ENXIO : 0;
+}
+
+static int gate_read_lock(bool nonblock)
+{
+	int ret;
+
+	for (;;) {
+		ret = gate_wait_for_update(nonblock);
+		if (ret)
+			return ret;
+
+		if (nonblock) {
+			if (!down_read_trylock(&update_rwsem))
+				return -EAGAIN;
+		} else if (down_read_killable(&update_rwsem)) {
+			return -EINTR;
+		}
+
+		/*
+		 * rwsem lets a reader slip in just as the last build ends and
+		 * before the woken writer runs.  Give way: the update was
+		 * asked for first.
+		 */
+		if (!update_pending())
+			break;
+		up_read(&update_rwsem);
+	}
+
+	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
+		up_read(&update_rwsem);
+		return -ENXIO;
+	}
+	return 0;
+}
+
+/**
+ * tdx_build_begin() - take a build hold for a TD build
+ * @hold: the TD's hold, zero when no hold is out
+ * @nonblock: fail with -EAGAIN instead of waiting for an update
+ *
+ * Call before the first update-sensitive SEAMCALL of a TD build
+ * (TDH.MNG.INIT).  Waits while an update is pending or running; the wait
+ * is killable.  On success the hold stays out, across returns to
+ * userspace, until tdx_build_end().
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success; -EAGAIN if @nonblock and an update is pending;
+ * -EINTR if a fatal signal arrived while waiting; -ENXIO if TDX is dead;
+ * -EBUSY if @hold already holds.
+ */
+int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
+{
+	unsigned long flags = HOLD_HELD;
+	int ret;
+
+	might_sleep();
+	if (READ_ONCE(hold->flags))
+		return -EBUSY;
+
+	if (gate_enabled()) {
+		ret = gate_read_lock(nonblock);
+		if (ret)
+			return ret;
+		flags |= HOLD_GATED;
+	} else if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
+		return -ENXIO;
+	}
+
+	if (cmpxchg(&hold->flags, 0, flags)) {
+		if (flags & HOLD_GATED)
+			up_read(&update_rwsem);
+		return -EBUSY;
+	}
+	atomic_inc(&builds_in_flight);
+	if (flags & HOLD_GATED)
+		gate_lockdep_handoff();
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tdx_build_begin);
+
+/**
+ * tdx_build_end() - give back a build hold
+ * @hold: the TD's hold
+ *
+ * Call when the build ends: after TDH.MR.FINALIZE, and on every teardown
+ * path (fd release, VM destruction, process exit).  Any task may call it,
+ * not only the one that took the hold; calls after the first, and calls
+ * for a hold that is not out, do nothing.
+ *
+ * Context: any context that may sleep.
+ */
+void tdx_build_end(struct tdx_build_hold *hold)
+{
+	unsigned long flags = xchg(&hold->flags, 0);
+
+	if (!(flags & HOLD_HELD))
+		return;
+	atomic_dec(&builds_in_flight);
+	if (flags & HOLD_GATED)
+		up_read_non_owner(&update_rwsem);
+}
+EXPORT_SYMBOL_GPL(tdx_build_end);
+
+/**
+ * tdx_build_held() - is a build hold out?
+ * @hold: the TD's hold
+ *
+ * Return: true between a successful tdx_build_begin() and tdx_build_end().
+ */
+bool tdx_build_held(const struct tdx_build_hold *hold)
+{
+	return READ_ONCE(hold->flags) & HOLD_HELD;
+}
+EXPORT_SYMBOL_GPL(tdx_build_held);
+
+/**
+ * tdx_builds_in_flight() - number of build holds out
+ *
+ * Return: the number of TD builds between begin and end right now.
+ */
+unsigned int tdx_builds_in_flight(void)
+{
+	return atomic_read(&builds_in_flight);
+}
+EXPORT_SYMBOL_GPL(tdx_builds_in_flight);
+
+/**
+ * tdx_update_state() - what the update side is doing
+ *
+ * Return: the current state; it may change as soon as it is read.
+ */
+enum tdx_update_state tdx_update_state(void)
+{
+	return READ_ONCE(gate_state);
+}
+EXPORT_SYMBOL_GPL(tdx_update_state);
+
+static const char * const tdx_update_state_names[] = {
+	[TDX_UPDATE_UNSUPPORTED]	= "unsupported",
+	[TDX_UPDATE_IDLE]		= "idle",
+	[TDX_UPDATE_WAITING]		= "waiting",
+	[TDX_UPDATE_UPDATING]		= "updating",
+	[TDX_UPDATE_DEAD]		= "dead",
+};
+
+/**
+ * tdx_update_state_name() - the name userspace sees for a state
+ * @state: a state
+ *
+ * Return: a constant string, "unknown" for out-of-range values.
+ */
+const char *tdx_update_state_name(enum tdx_update_state state)
+{
+	if ((unsigned int)state >= ARRAY_SIZE(tdx_update_state_names))
+		return "unknown";
+	return tdx_update_state_names[state];
+}
+EXPORT_SYMBOL_GPL(tdx_update_state_name);
+
+/* Set the state when no update is pending (probe, test re-probe). */
+void tdx_gate_set_state(enum tdx_update_state state)
+{
+	WRITE_ONCE(gate_state, state);
+	wake_up_all(&update_done_wq);
+}
+
+/**
+ * tdx_gate_lock_updates() - drain the builds in flight and shut out new
+ *	ones
+ * @nonblock: fail with -EBUSY at once if a build is in flight
+ *
+ * Called by the update task, with tdx_update_mutex held.  From here until
+ * tdx_gate_unlock_updates() no build hold can be taken.
+ *
+ * Context: a task that allows SIGKILL, so that cancel can interrupt the
+ *	wait.
+ * Return: 0 with the write side held; -EBUSY; -EINTR when killed.
+ */
+int tdx_gate_lock_updates(bool nonblock)
+{
+	int ret = 0;
+
+	WRITE_ONCE(gate_state, TDX_UPDATE_WAITING);
+	gate_write_held = false;
+	if (!gate_enabled())
+		return 0;
+
+	if (nonblock) {
+		if (!down_write_trylock(&update_rwsem))
+			ret = -EBUSY;
+	} else {
+		ret = down_write_killable(&update_rwsem);
+	}
+	if (ret)
+		tdx_gate_set_state(TDX_UPDATE_IDLE);
+	else
+		gate_write_held = true;
+	return ret;
+}
+
+/* Past the point of no return: cancel no longer has any effect. */
+void tdx_gate_set_updating(void)
+{
+	WRITE_ONCE(gate_state, TDX_UPDATE_UPDATING);
+}
+
+/**
+ * tdx_gate_unlock_updates() - let builds in again
+ * @state: TDX_UPDATE_IDLE, or TDX_UPDATE_DEAD if TDX is now unusable
+ *
+ * Called by the update task after tdx_gate_lock_updates() succeeded.  The
+ * state is set first, so that waiting builds see it when they wake.
+ */
+void tdx_gate_unlock_updates(enum tdx_update_state state)
+{
+	WRITE_ONCE(gate_state, state);
+	if (gate_write_held)
+		up_write(&update_rwsem);
+	gate_write_held = false;
+	wake_up_all(&update_done_wq);
+}
