@@ -65,8 +65,8 @@ struct tdx_module_version {
  * @nonblock: fail with -EBUSY instead of waiting for builds in flight
  * @lock: protects @waiter, @cancel_err and @committed
  * @waiter: the task that waits for the write side, while it waits
- * @cancel_err: why the update was called off (-ECANCELED, -ETIMEDOUT,
- *	-EINTR), zero if it was not
+ * @cancel_err: why the update was called off (-ECANCELED or -ETIMEDOUT),
+ *	zero if it was not
  * @committed: past the point of no return; cancel has no effect
  * @done: the update task finished
  * @ret: its result
@@ -104,6 +104,7 @@ int tdx_module_version(struct tdx_module_version *ver);
 int tdx_seamldr_version(struct tdx_module_version *ver);
 int tdx_update_remaining(u32 *remaining);
 
+int tdx_module_update_check(const void *image, size_t size);
 void tdx_update_request_init(struct tdx_update_request *req,
 			     unsigned int timeout_ms, bool nonblock);
 int tdx_module_update(struct tdx_update_request *req,

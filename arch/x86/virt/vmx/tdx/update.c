@@ -89,6 +89,23 @@ static u64 tdx_sys_rd(u64 field, u64 *value)
 	return status;
 }
 
+/*
+ * Inside stop_machine() interrupts are off already, and the other CPUs
+ * may hold the lock for as long as their installs take: spin politely.
+ */
+static u64 seamldr_call_stopped(u64 leaf, struct tdx_module_args *args)
+{
+	u64 status;
+
+	while (!raw_spin_trylock(&seamldr_lock)) {
+		touch_nmi_watchdog();
+		cpu_relax();
+	}
+	status = seamcall_ret(leaf, args);
+	raw_spin_unlock(&seamldr_lock);
+	return status;
+}
+
 static u64 seamldr_call(u64 leaf, struct tdx_module_args *args)
 {
 	unsigned long flags;
@@ -187,7 +204,7 @@ EXPORT_SYMBOL_GPL(tdx_module_version);
  * @ver: filled in on success
  *
  * Context: process context.
- * Return: 0, or a negative errno if SEAMLDR.INFO failed.
+ * Return: 0; -ENXIO without a TDX module; -EIO if SEAMLDR.INFO failed.
  */
 int tdx_seamldr_version(struct tdx_module_version *ver)
 {
@@ -212,7 +229,7 @@ EXPORT_SYMBOL_GPL(tdx_seamldr_version);
  * @remaining: filled in on success
  *
  * Context: process context.
- * Return: 0, or a negative errno if SEAMLDR.INFO failed.
+ * Return: 0; -ENXIO without a TDX module; -EIO if SEAMLDR.INFO failed.
  */
 int tdx_update_remaining(u32 *remaining)
 {
@@ -282,6 +299,7 @@ static bool wait_for_sys_init(struct update_ctrl *ctrl)
 	while (!smp_load_acquire(&ctrl->sys_init_done)) {
 		if (atomic_read(&ctrl->failures))
 			return false;
+		touch_nmi_watchdog();
 		cpu_relax();
 	}
 	return true;
@@ -304,7 +322,7 @@ static u64 run_step(struct update_ctrl *ctrl, enum update_step step,
 	case UPDATE_CPU_INSTALL:
 		*leaf = P_SEAMLDR_INSTALL;
 		args.rcx = ctrl->params_pa;
-		return seamldr_call(P_SEAMLDR_INSTALL, &args);
+		return seamldr_call_stopped(P_SEAMLDR_INSTALL, &args);
 	case UPDATE_CPU_INIT:
 		if (lead) {
 			*leaf = TDH_SYS_INIT;
@@ -467,6 +485,15 @@ static int run_update(struct update_pages *up, bool *dead)
 		ctrl.shutdown_rcx |= TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE;
 
 	cpus_read_lock();
+	/*
+	 * Every CPU must install the new module; an offline CPU would come
+	 * back to a module it never initialized.
+	 */
+	if (!cpumask_equal(cpu_online_mask, cpu_present_mask)) {
+		cpus_read_unlock();
+		pr_err("update refused: bring all CPUs online first\n");
+		return -EBUSY;
+	}
 	ctrl.lead_cpu = cpumask_first(cpu_online_mask);
 	ctrl.nr_cpus = num_online_cpus();
 	atomic_set(&ctrl.acks, ctrl.nr_cpus);
@@ -513,10 +540,10 @@ struct update_job {
 };
 
 /*
- * Claim the point of no return.  Returns the reason the update was called
- * off instead, if it was.
+ * Stop being a waiter; with @commit, also claim the point of no return.
+ * Returns the reason the update was called off, if it was.
  */
-static int update_commit(struct tdx_update_request *req)
+static int update_stop_waiting(struct tdx_update_request *req, bool commit)
 {
 	int ret;
 
@@ -524,7 +551,7 @@ static int update_commit(struct tdx_update_request *req)
 	ret = req->cancel_err;
 	if (!ret && fatal_signal_pending(current))
 		ret = -ECANCELED;
-	if (!ret)
+	if (!ret && commit)
 		req->committed = true;
 	req->waiter = NULL;
 	spin_unlock(&req->lock);
@@ -538,8 +565,11 @@ static int update_thread(void *data)
 	bool dead = false;
 	int ret;
 
-	/* Cancel and the deadline interrupt the wait with SIGKILL. */
-	allow_signal(SIGKILL);
+	/*
+	 * Cancel and the deadline interrupt the wait with SIGKILL; a kill
+	 * from userspace is not one of them.
+	 */
+	allow_kernel_signal(SIGKILL);
 	spin_lock(&req->lock);
 	ret = req->cancel_err;
 	if (!ret)
@@ -553,7 +583,7 @@ static int update_thread(void *data)
 			tdx_builds_in_flight());
 
 	if (!ret) {
-		ret = update_commit(req);
+		ret = update_stop_waiting(req, true);
 		if (!ret) {
 			tdx_gate_set_updating();
 			ret = run_update(job->up, &dead);
@@ -561,7 +591,7 @@ static int update_thread(void *data)
 		tdx_gate_unlock_updates(dead ? TDX_UPDATE_DEAD :
 					       TDX_UPDATE_IDLE);
 	} else {
-		int why = update_commit(req);
+		int why = update_stop_waiting(req, false);
 
 		if (ret == -EINTR)
 			ret = why ?: -ECANCELED;
@@ -572,19 +602,24 @@ static int update_thread(void *data)
 	return 0;
 }
 
-/* Call the update off while it waits.  False once it is committed. */
-static bool update_call_off(struct tdx_update_request *req, int why)
+/*
+ * Call the update off while it waits.  Returns the reason it was called
+ * off for (the first one given), or 0 if it is committed and will run.
+ */
+static int update_call_off(struct tdx_update_request *req, int why)
 {
-	bool ok;
+	int ret = 0;
 
 	spin_lock(&req->lock);
-	ok = !req->committed;
-	if (ok && !req->cancel_err)
-		req->cancel_err = why;
-	if (ok && req->waiter)
-		send_sig(SIGKILL, req->waiter, 1);
+	if (!req->committed) {
+		if (!req->cancel_err)
+			req->cancel_err = why;
+		ret = req->cancel_err;
+		if (req->waiter)
+			send_sig(SIGKILL, req->waiter, 1);
+	}
 	spin_unlock(&req->lock);
-	return ok;
+	return ret;
 }
 
 /**
@@ -612,127 +647,20 @@ EXPORT_SYMBOL_GPL(tdx_update_request_init);
  * tdx_module_update_cancel() - call off an update that is still waiting
  * @req: the request passed to tdx_module_update()
  *
- * May be called from any task, at any time during tdx_module_update().
- * It never waits and takes no lock of the update gate.
+ * May be called from any task that may take a spinlock (not from
+ * interrupt context), at any time between tdx_update_request_init() and
+ * the end of tdx_module_update(); @req must outlive the call.  It never
+ * waits and takes no lock of the update gate.
  *
- * Return: true if the update will not run (tdx_module_update() then
- * returns -ECANCELED), false if it is past the point of no return and
- * will complete.
+ * Return: true if the update will not run (tdx_module_update() returns
+ * -ECANCELED, or the error it had already failed with), false if it is
+ * past the point of no return and will complete.
  */
 bool tdx_module_update_cancel(struct tdx_update_request *req)
 {
-	return update_call_off(req, -ECANCELED);
+	return update_call_off(req, -ECANCELED) != 0;
 }
 EXPORT_SYMBOL_GPL(tdx_module_update_cancel);
-
-static int update_precheck(void)
-{
-	struct seamldr_info info;
-	int ret;
-
-	switch (tdx_update_state()) {
-	case TDX_UPDATE_UNSUPPORTED:
-		pr_err("update refused: the TDX module does not support runtime update\n");
-		return -EOPNOTSUPP;
-	case TDX_UPDATE_DEAD:
-		pr_err("update refused: TDX is unusable after a failed update\n");
-		return -ENXIO;
-	default:
-		break;
-	}
-
-	ret = seamldr_get_info(&info);
-	if (ret)
-		return ret;
-	if (!info.num_remaining_updates) {
-		pr_err("update refused: the P-SEAMLDR accepts no more updates until reboot\n");
-		return -ENOSPC;
-	}
-	return 0;
-}
-
-/**
- * tdx_module_update() - replace the running TDX module
- * @req: set up with tdx_update_request_init()
- * @image: a tdx_blob image
- * @size: its length
- *
- * Checks the image, waits up to @req->timeout_ms for the TD builds in
- * flight (new builds wait behind the update), then updates all CPUs.
- * tdx_module_update_cancel() calls the update off while it waits.
- *
- * Context: process context; sleeps.  A fatal signal to the caller calls
- * the update off like cancel does.
- * Return: 0 on success, or:
- *  -EMSGSIZE	the image has the wrong length
- *  -EINVAL	the image is malformed
- *  -EOPNOTSUPP	the module cannot be updated at runtime
- *  -ENXIO	TDX is dead after an earlier failed update
- *  -ENOSPC	the P-SEAMLDR accepts no more updates until reboot
- *  -EBUSY	another update runs, @req->nonblock and builds are in flight,
- *		or a TD is in an update-sensitive section; nothing changed
- *  -ETIMEDOUT	builds in flight did not end in time; nothing changed
- *  -ECANCELED	cancelled (or the caller killed) while waiting
- *  -EIO	a SEAMCALL failed; tdx_update_state() says whether the old
- *		module still runs or TDX is dead
- *  -ENOMEM
- */
-int tdx_module_update(struct tdx_update_request *req,
-		      const void *image, size_t size)
-{
-	struct tdx_image_layout layout;
-	enum tdx_image_error err;
-	struct update_job job = { .req = req };
-	struct task_struct *task;
-	unsigned long timeout;
-	long left;
-	int ret;
-
-	err = tdx_image_check(image, size, &layout);
-	if (err) {
-		pr_err("update image refused: %s\n", tdx_image_error_str(err));
-		return tdx_image_error_is_size(err) ? -EMSGSIZE : -EINVAL;
-	}
-
-	if (!mutex_trylock(&tdx_update_mutex)) {
-		pr_info("update refused: another update is in progress\n");
-		return -EBUSY;
-	}
-	ret = update_precheck();
-	if (ret)
-		goto unlock;
-
-	job.up = alloc_update_pages(&layout);
-	if (!job.up) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
-
-	task = kthread_run(update_thread, &job, "tdx_update");
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		goto free;
-	}
-
-	timeout = msecs_to_jiffies(req->timeout_ms);
-	left = wait_for_completion_killable_timeout(&req->done, timeout);
-	if (left <= 0) {
-		int why = left ? -ECANCELED : -ETIMEDOUT;
-
-		if (update_call_off(req, why) && why == -ETIMEDOUT)
-			pr_info("update gave up after %u ms: TD builds still in flight (%u)\n",
-				req->timeout_ms, tdx_builds_in_flight());
-		/* Bounded: the task was killed, or it is already updating. */
-		wait_for_completion_state(&req->done, TASK_IDLE);
-	}
-	ret = req->ret;
-free:
-	free_update_pages(job.up);
-unlock:
-	mutex_unlock(&tdx_update_mutex);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(tdx_module_update);
 
 /* ---- Probe -------------------------------------------------------- */
 
@@ -764,6 +692,151 @@ static void tdx_update_probe(void)
 	tdx_gate_set_state(TDX_UPDATE_IDLE);
 }
 
+static int update_precheck(void)
+{
+	struct seamldr_info info;
+	int ret;
+
+	/*
+	 * On hardware the module may not have been initialized yet when the
+	 * boot-time probe ran (SEAMCALL needs VMX on and tdx_enable()).
+	 */
+	if (!tdx_get_module_info().present)
+		tdx_update_probe();
+
+	switch (tdx_update_state()) {
+	case TDX_UPDATE_UNSUPPORTED:
+		pr_err("update refused: the TDX module does not support runtime update\n");
+		return -EOPNOTSUPP;
+	case TDX_UPDATE_DEAD:
+		pr_err("update refused: TDX is unusable after a failed update\n");
+		return -ENXIO;
+	default:
+		break;
+	}
+
+	ret = seamldr_get_info(&info);
+	if (ret)
+		return ret;
+	if (!info.num_remaining_updates) {
+		pr_err("update refused: the P-SEAMLDR accepts no more updates until reboot\n");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/**
+ * tdx_module_update_check() - check an update image, touching nothing
+ * @image: a tdx_blob image
+ * @size: its length
+ *
+ * Logs the rule a refused image breaks.  tdx_module_update() makes the
+ * same check; this lets a caller refuse an image early.
+ *
+ * Return: 0, -EMSGSIZE if the length is wrong, -EINVAL if the image
+ * breaks another rule.
+ */
+int tdx_module_update_check(const void *image, size_t size)
+{
+	struct tdx_image_layout layout;
+	enum tdx_image_error err = tdx_image_check(image, size, &layout);
+
+	if (!err)
+		return 0;
+	pr_err("update image refused: %s\n", tdx_image_error_str(err));
+	return tdx_image_error_is_size(err) ? -EMSGSIZE : -EINVAL;
+}
+EXPORT_SYMBOL_GPL(tdx_module_update_check);
+
+/**
+ * tdx_module_update() - replace the running TDX module
+ * @req: set up with tdx_update_request_init()
+ * @image: a tdx_blob image
+ * @size: its length
+ *
+ * Checks the image, waits up to @req->timeout_ms for the TD builds in
+ * flight (new builds wait behind the update), then updates all CPUs.
+ * tdx_module_update_cancel() calls the update off while it waits.
+ *
+ * Context: process context; sleeps.  A fatal signal to the caller calls
+ * the update off like cancel does.  @req must outlive any concurrent
+ * tdx_module_update_cancel().
+ * Return: 0 on success, or:
+ *  -EMSGSIZE	the image has the wrong length
+ *  -EINVAL	the image is malformed
+ *  -EOPNOTSUPP	the module cannot be updated at runtime
+ *  -ENXIO	TDX is dead after an earlier failed update
+ *  -ENOSPC	the P-SEAMLDR accepts no more updates until reboot
+ *  -EBUSY	another update runs, @req->nonblock and builds are in flight,
+ *		or a TD is in an update-sensitive section; nothing changed
+ *  -ETIMEDOUT	builds in flight did not end in time; nothing changed
+ *  -ECANCELED	cancelled (or the caller killed) while waiting
+ *  -EIO	a SEAMCALL failed; tdx_update_state() says whether the old
+ *		module still runs or TDX is dead
+ *  -ENOMEM	no memory for the image's pages
+ *
+ * -EBUSY is also returned when not every present CPU is online: each CPU
+ * must install the new module.
+ */
+int tdx_module_update(struct tdx_update_request *req,
+		      const void *image, size_t size)
+{
+	struct tdx_image_layout layout;
+	struct update_job job = { .req = req };
+	struct task_struct *task;
+	unsigned long timeout;
+	long left;
+	int ret;
+
+	/* A request is good for one update: set it up again for the next. */
+	if (WARN_ON_ONCE(completion_done(&req->done)))
+		return -EINVAL;
+	ret = tdx_module_update_check(image, size);
+	if (ret)
+		return ret;
+	tdx_image_check(image, size, &layout);
+
+	if (!mutex_trylock(&tdx_update_mutex)) {
+		pr_info("update refused: another update is in progress\n");
+		return -EBUSY;
+	}
+	ret = update_precheck();
+	if (ret)
+		goto unlock;
+
+	job.up = alloc_update_pages(&layout);
+	if (!job.up) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+
+	task = kthread_run(update_thread, &job, "tdx_update");
+	if (IS_ERR(task)) {
+		/* -EINTR: the caller was killed; that is a cancel. */
+		ret = PTR_ERR(task) == -EINTR ? -ECANCELED : PTR_ERR(task);
+		goto free;
+	}
+
+	timeout = msecs_to_jiffies(req->timeout_ms);
+	left = wait_for_completion_killable_timeout(&req->done, timeout);
+	if (left <= 0) {
+		int why = left ? -ECANCELED : -ETIMEDOUT;
+
+		if (update_call_off(req, why) == -ETIMEDOUT)
+			pr_info("update gave up after %u ms: TD builds still in flight (%u)\n",
+				req->timeout_ms, tdx_builds_in_flight());
+		/* Bounded: the task was killed, or it is already updating. */
+		wait_for_completion_state(&req->done, TASK_IDLE);
+	}
+	ret = req->ret;
+free:
+	free_update_pages(job.up);
+unlock:
+	mutex_unlock(&tdx_update_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(tdx_module_update);
+
 #ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
 /**
  * tdx_update_test_reprobe() - forget everything and probe the module again
@@ -773,7 +846,8 @@ static void tdx_update_probe(void)
  */
 void tdx_update_test_reprobe(void)
 {
-	mutex_lock(&tdx_update_mutex);
+	if (mutex_lock_killable(&tdx_update_mutex))
+		return;
 	WARN_ON(tdx_builds_in_flight());
 	tdx_update_probe();
 	mutex_unlock(&tdx_update_mutex);

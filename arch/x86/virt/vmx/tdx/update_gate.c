@@ -187,12 +187,14 @@ int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 		return -ENXIO;
 	}
 
+	/* Count the hold before it can be seen, and so ended. */
+	atomic_inc(&builds_in_flight);
 	if (cmpxchg(&hold->flags, 0, flags)) {
+		atomic_dec(&builds_in_flight);
 		if (flags & HOLD_GATED)
 			up_read(&update_rwsem);
 		return -EBUSY;
 	}
-	atomic_inc(&builds_in_flight);
 	if (flags & HOLD_GATED)
 		gate_lockdep_handoff();
 	return 0;
