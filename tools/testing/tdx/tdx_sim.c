@@ -46,6 +46,7 @@
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/unaligned.h>
 #include <asm/cpufeature.h>
 #include <asm/tdx.h>
@@ -67,6 +68,40 @@ static unsigned int remaining_updates = 128;
 module_param(remaining_updates, uint, 0444);
 MODULE_PARM_DESC(remaining_updates,
 		 "Runtime updates the simulated P-SEAMLDR accepts after boot");
+
+/*
+ * policy=gate|failfast|none (boot line tdx_sim.policy=, or
+ * /sys/module/tdx_sim/parameters/policy): how the update code
+ * coordinates with builds.  Anything but "gate" exists to show what the
+ * gate prevents.  Change it only while no build or update runs.
+ */
+static const char * const policy_names[] = {
+	[TDX_POLICY_GATE] = "gate",
+	[TDX_POLICY_FAILFAST] = "failfast",
+	[TDX_POLICY_NONE] = "none",
+};
+
+static int policy_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(policy_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	tdx_update_set_policy(i);
+	return 0;
+}
+
+static int policy_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", policy_names[tdx_update_policy()]);
+}
+
+static const struct kernel_param_ops policy_ops = {
+	.set = policy_set,
+	.get = policy_get,
+};
+module_param_cb(policy, &policy_ops, NULL, 0644);
+MODULE_PARM_DESC(policy, "gate (default), failfast or none: test only");
 
 enum sim_phase {
 	SIM_RUNNING,		/* a module runs and takes every leaf */
