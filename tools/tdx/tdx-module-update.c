@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tdx-module-update - update the TDX module at runtime
+ *
+ * Uploads a TDX module image through the firmware-upload (fw_upload) sysfs
+ * interface of the tdx_host driver (/sys/class/firmware/tdx_module), waits
+ * for the kernel worker to finish and reports the outcome, with one exit
+ * code per outcome (see --help).  The version and the state of the update
+ * are read from /sys/devices/platform/tdx_host.
+ *
+ * For testing, $TDX_SYSFS_ROOT is prepended to both sysfs directories.
+ *
+ * SIGINT and SIGTERM are blocked and collected with sigtimedwait() at safe
+ * points: they request cancellation of the upload (repeated until the driver
+ * can act on it, see deliver_cancel()), and the tool keeps polling until the
+ * kernel reports the final outcome, so that the device-wide settings changed
+ * by --nonblock and --timeout are always restored.
+ *
+ * Plain C11 + POSIX, no libraries beyond libc, so that it can be linked
+ * statically and run in a minimal (busybox) system.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG			"tdx-module-update"
+#define FW_DIR			"/sys/class/firmware/tdx_module"
+#define DEV_DIR			"/sys/devices/platform/tdx_host"
+
+#define POLL_MS			100
+#define PROGRESS_MS		500
+#define MAX_READ_FAILS		50	/* consecutive polls, i.e. 5 s */
+#define TIMEOUT_MAX_MS		3600000UL
+#define IMAGE_MAX_SIZE		(256UL << 20)
+#define ATTR_LEN		256
+#define MSG_LEN			1024
+
+/* As in the kernel; split in two so checkpatch does not flag the definition */
+#define __printf(a, b)		__attribute__(\
+				(format(printf, a, b)))
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+enum outcome {
+	OUT_SUCCESS		= 0,
+	OUT_USAGE		= 2,
+	OUT_BUSY		= 3,
+	OUT_TIMEOUT		= 4,
+	OUT_CANCELLED		= 5,
+	OUT_INVALID_IMAGE	= 6,
+	OUT_HW_ERROR		= 7,
+	OUT_DEAD		= 8,
+	OUT_NO_PERMISSION	= 9,
+	OUT_NO_SUPPORT		= 10,
+	OUT_NO_UPDATES		= 11,
+	OUT_IO_ERROR		= 12,
+};
+
+static const struct {
+	enum outcome code;
+	const char *name;
+	const char *help;
+} outcomes[] = {
+	{ OUT_SUCCESS, "success",
+	  "the module was updated (also when a cancel came\n"
+	  "too late)" },
+	{ OUT_USAGE, "usage error",
+	  "bad arguments, or the image cannot be read" },
+	{ OUT_BUSY, "busy",
+	  "device-busy: TD builds in flight in nonblock\n"
+	  "mode, the backstop refused, or another update\n"
+	  "runs; module unchanged" },
+	{ OUT_TIMEOUT, "timeout",
+	  "TD builds in flight did not finish before the\n"
+	  "deadline (update_timeout_ms); module unchanged" },
+	{ OUT_CANCELLED, "cancelled",
+	  "user-abort: cancelled while waiting for TD\n"
+	  "builds; module unchanged" },
+	{ OUT_INVALID_IMAGE, "invalid image",
+	  "invalid-file-size or firmware-invalid; module\n"
+	  "unchanged" },
+	{ OUT_HW_ERROR, "hardware error",
+	  "hw-error, but the old module still runs" },
+	{ OUT_DEAD, "module dead",
+	  "hw-error and update_state \"dead\", or dead\n"
+	  "before the update; TDX unusable until reboot" },
+	{ OUT_NO_PERMISSION, "no permission",
+	  "may not change the settings or upload (root\n"
+	  "needed)" },
+	{ OUT_NO_SUPPORT, "no update support",
+	  "no fw_upload device, or update_state\n"
+	  "\"unsupported\"" },
+	{ OUT_NO_UPDATES, "no updates remaining",
+	  "flash-wearout: the P-SEAMLDR takes no more\n"
+	  "updates until reboot" },
+	{ OUT_IO_ERROR, "I/O error",
+	  "any other error: read-write-error, an unknown\n"
+	  "error, a failed sysfs access" },
+};
+
+struct result {
+	enum outcome outcome;
+	char message[MSG_LEN];		/* one line: what happened, what to do */
+	char error[ATTR_LEN];		/* raw "error" attribute, "" if none */
+	char version_before[ATTR_LEN];	/* "" if unreadable */
+	char version_after[ATTR_LEN];
+	char state_after[ATTR_LEN];
+	int committed;			/* "0" written to loading */
+};
+
+/* Previous values of the device-wide settings, restored after the upload */
+struct saved_settings {
+	char mode[ATTR_LEN];
+	char timeout[ATTR_LEN];
+	int mode_changed;
+	int timeout_changed;
+};
+
+struct image {
+	char *data;
+	size_t size;
+};
+
+static bool opt_json;
+static bool opt_quiet;
+static bool opt_nonblock;
+static unsigned long opt_timeout_ms;	/* 0: --timeout not given */
+
+static const char *sysfs_root = "";
+static sigset_t cancel_signals;
+static bool cancel_requested;
+static bool cancel_delivered;
+static bool cancel_warned;
+static bool stderr_is_tty;
+static int progress_len;		/* length of the \r progress line shown */
+static struct timespec start_time;
+
+/* Settings in effect for this upload, for messages */
+static unsigned long timeout_in_effect_ms;	/* 0: unknown */
+static bool nonblock_in_effect;
+
+static unsigned long long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - t->tv_sec) * 1000LL +
+	     (now.tv_nsec - t->tv_nsec) / 1000000;
+	return ms > 0 ? ms : 0;
+}
+
+/* End a "\r" progress line before anything else is printed to stderr */
+static void progress_end(void)
+{
+	if (progress_len) {
+		fputc('\n', stderr);
+		progress_len = 0;
+	}
+}
+
+static void __printf(1, 0)
+vmsg(const char *fmt, va_list ap)
+{
+	progress_end();
+	fputs(PROG ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Informational message, suppressed by --quiet and --json */
+static void __printf(1, 2)
+info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt_quiet || opt_json)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+/* Warning that is shown even with --quiet and --json (stdout stays JSON) */
+static void __printf(1, 2)
+warnmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+static void __printf(3, 4)
+set_outcome(struct result *res, enum outcome outcome, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->outcome = outcome;
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+}
+
+static const char *outcome_name(enum outcome outcome)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(outcomes); i++)
+		if (outcomes[i].code == outcome)
+			return outcomes[i].name;
+	return "unknown";
+}
+
+static void fw_path(char *buf, size_t size, const char *attr)
+{
+	snprintf(buf, size, "%s" FW_DIR "/%s", sysfs_root, attr);
+}
+
+static void dev_path(char *buf, size_t size, const char *attr)
+{
+	snprintf(buf, size, "%s" DEV_DIR "/%s", sysfs_root, attr);
+}
+
+/*
+ * Read a sysfs attribute into @buf (always NUL-terminated) and strip the
+ * trailing newline.  Returns 0 or -errno; @buf is "" on error.
+ */
+static int read_attr(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			len = 0;
+			break;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+
+	buf[len] = '\0';
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return err;
+}
+
+static int read_fw(const char *attr, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	fw_path(path, sizeof(path), attr);
+	return read_attr(path, buf, size);
+}
+
+static int read_dev(const char *attr, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	dev_path(path, sizeof(path), attr);
+	return read_attr(path, buf, size);
+}
+
+/* Write all of @len bytes, coping with short writes. 0 or -errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -EIO;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int write_attr(const char *path, const char *val)
+{
+	int fd, err, cerr;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = write_all(fd, val, strlen(val));
+	cerr = close(fd) ? -errno : 0;
+	return err ? err : cerr;
+}
+
+static int write_fw(const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	fw_path(path, sizeof(path), attr);
+	return write_attr(path, val);
+}
+
+static int write_dev(const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	dev_path(path, sizeof(path), attr);
+	return write_attr(path, val);
+}
+
+/* Map a failed write of sysfs file @what to an outcome */
+static void write_failed(struct result *res, const char *what, int err)
+{
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+		set_outcome(res, OUT_NO_PERMISSION,
+			    "cannot write %s (%s); run as root (the image upload needs CAP_SYS_RAWIO)",
+			    what, strerror(-err));
+		break;
+	case -EBUSY:
+		set_outcome(res, OUT_BUSY,
+			    "writing %s failed: %s; another firmware upload is running, retry when it has finished",
+			    what, strerror(-err));
+		break;
+	default:
+		set_outcome(res, OUT_IO_ERROR,
+			    "writing %s failed: %s; check dmesg", what,
+			    strerror(-err));
+		break;
+	}
+}
+
+/* Map a failed read of sysfs file @what to an outcome */
+static void read_failed(struct result *res, const char *what, int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		set_outcome(res, OUT_NO_PERMISSION,
+			    "cannot read %s (%s); run as root",
+			    what, strerror(-err));
+	else
+		set_outcome(res, OUT_IO_ERROR,
+			    "reading %s failed: %s; check dmesg", what,
+			    strerror(-err));
+}
+
+/*
+ * Check without waiting whether SIGINT or SIGTERM arrived (@wait_ms == 0),
+ * or sleep up to @wait_ms for one.  Returns true if one did.
+ */
+static bool cancel_signal(unsigned int wait_ms)
+{
+	struct timespec ts = {
+		.tv_sec = wait_ms / 1000,
+		.tv_nsec = (long)(wait_ms % 1000) * 1000000,
+	};
+	int sig;
+
+	for (;;) {
+		sig = sigtimedwait(&cancel_signals, NULL, &ts);
+		if (sig > 0) {
+			if (!cancel_requested && !opt_json)
+				warnmsg("cancelling...");
+			cancel_requested = true;
+			return true;
+		}
+		/* Another signal interrupted the wait; just poll sooner */
+		if (errno != EINTR)
+			return false;
+		ts.tv_sec = 0;
+		ts.tv_nsec = 0;
+	}
+}
+
+static void nop_handler(int sig)
+{
+	(void)sig;
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa;
+
+	/*
+	 * Install a handler (it never runs, the signals stay blocked) so that
+	 * a SIGINT ignored by the parent shell, as for background jobs, is
+	 * still delivered.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = nop_handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	/*
+	 * Neither a lost terminal nor a closed pipe may kill the tool while
+	 * the device-wide settings are changed: finish and restore them.
+	 */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+
+	sigemptyset(&cancel_signals);
+	sigaddset(&cancel_signals, SIGINT);
+	sigaddset(&cancel_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &cancel_signals, NULL);
+}
+
+static int load_image(struct result *res, const char *file, struct image *img)
+{
+	size_t cap = 1 << 20;
+	struct stat st;
+	ssize_t n;
+	char *p;
+	int fd;
+
+	img->data = NULL;
+	img->size = 0;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto err;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (unsigned long long)st.st_size < IMAGE_MAX_SIZE)
+		cap = st.st_size + 1;
+
+	for (;;) {
+		if (!img->data || img->size == cap) {
+			if (img->data && cap >= IMAGE_MAX_SIZE) {
+				close(fd);
+				set_outcome(res, OUT_USAGE,
+					    "image %s is %lu MiB or larger; is it really a TDX module image?",
+					    file, IMAGE_MAX_SIZE >> 20);
+				return -1;
+			}
+			if (img->data)
+				cap = cap > IMAGE_MAX_SIZE / 2 ?
+				      IMAGE_MAX_SIZE : cap * 2;
+			p = realloc(img->data, cap);
+			if (!p) {
+				errno = ENOMEM;
+				goto err_close;
+			}
+			img->data = p;
+		}
+		n = read(fd, img->data + img->size, cap - img->size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto err_close;
+		if (!n)
+			break;
+		img->size += n;
+	}
+	close(fd);
+
+	if (!img->size) {
+		set_outcome(res, OUT_USAGE,
+			    "image %s is empty; give a TDX module image file",
+			    file);
+		return -1;
+	}
+	return 0;
+
+err_close:
+	n = errno;
+	close(fd);
+	errno = n;
+err:
+	set_outcome(res, OUT_USAGE, "cannot read image %s: %s", file,
+		    strerror(errno));
+	return -1;
+}
+
+/*
+ * Read and show the state before the update, and refuse early when the
+ * update cannot work.  Returns 0 to go on, -1 with the outcome set.
+ */
+static int probe(struct result *res)
+{
+	char state[ATTR_LEN], builds[ATTR_LEN], remaining[ATTR_LEN];
+	char status[ATTR_LEN], mode[ATTR_LEN], timeout[ATTR_LEN];
+	char path[PATH_MAX], extra[4 * ATTR_LEN];
+	int version_err, state_err, len = 0;
+	struct stat st;
+
+	version_err = read_dev("version", res->version_before,
+			       sizeof(res->version_before));
+	state_err = read_dev("update_state", state, sizeof(state));
+
+	extra[0] = '\0';
+	if (!state_err)
+		len += snprintf(extra + len, sizeof(extra) - len,
+				", update_state %s", state);
+	if (!read_dev("builds_in_flight", builds, sizeof(builds)))
+		len += snprintf(extra + len, sizeof(extra) - len,
+				", builds_in_flight %s", builds);
+	if (!read_dev("num_remaining_updates", remaining, sizeof(remaining)))
+		snprintf(extra + len, sizeof(extra) - len,
+			 ", num_remaining_updates %s", remaining);
+	info("TDX module version %s%s",
+	     version_err ? "unknown" : res->version_before, extra);
+
+	if (version_err == -ENXIO || (!state_err && !strcmp(state, "dead"))) {
+		set_outcome(res, OUT_DEAD,
+			    "the TDX module is dead after an earlier failure; TDX is unusable until reboot");
+		return -1;
+	}
+
+	snprintf(path, sizeof(path), "%s" FW_DIR, sysfs_root);
+	if (stat(path, &st) && errno == EACCES) {
+		read_failed(res, path, -errno);
+		return -1;
+	}
+	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+		set_outcome(res, OUT_NO_SUPPORT,
+			    "%s does not exist: the tdx_host driver is not loaded, or this TDX module cannot be updated at runtime; load the new module by rebooting",
+			    path);
+		return -1;
+	}
+	if (!state_err && !strcmp(state, "unsupported")) {
+		set_outcome(res, OUT_NO_SUPPORT,
+			    "the TDX module does not support runtime update (update_state unsupported); load the new module by rebooting");
+		return -1;
+	}
+
+	if (!read_fw("status", status, sizeof(status)) &&
+	    strcmp(status, "idle")) {
+		set_outcome(res, OUT_BUSY,
+			    "another firmware upload is running (status %s); retry when it has finished",
+			    status);
+		return -1;
+	}
+	if (!state_err && (!strcmp(state, "waiting") ||
+			   !strcmp(state, "updating"))) {
+		set_outcome(res, OUT_BUSY,
+			    "another update is running (update_state %s); retry when it has finished",
+			    state);
+		return -1;
+	}
+
+	/* Only for messages; apply_settings() reads them again */
+	if (!read_dev("update_mode", mode, sizeof(mode)))
+		nonblock_in_effect = !strcmp(mode, "nonblock");
+	if (!read_dev("update_timeout_ms", timeout, sizeof(timeout)))
+		timeout_in_effect_ms = strtoul(timeout, NULL, 10);
+	if (opt_nonblock)
+		nonblock_in_effect = true;
+	if (opt_timeout_ms)
+		timeout_in_effect_ms = opt_timeout_ms;
+	return 0;
+}
+
+/* Set one device-wide setting, remembering the previous value */
+static int change_setting(struct result *res, const char *attr,
+			  const char *val, char *prev, size_t prev_size,
+			  int *changed)
+{
+	char path[PATH_MAX];
+	int err;
+
+	dev_path(path, sizeof(path), attr);
+	err = read_attr(path, prev, prev_size);
+	if (err) {
+		read_failed(res, path, err);
+		return -1;
+	}
+	err = write_attr(path, val);
+	if (err) {
+		write_failed(res, path, err);
+		return -1;
+	}
+	*changed = 1;
+	info("%s %s -> %s (device-wide, restored after the upload)", attr,
+	     prev, val);
+	return 0;
+}
+
+static int apply_settings(struct result *res, struct saved_settings *saved)
+{
+	char val[32];
+
+	if (opt_nonblock &&
+	    change_setting(res, "update_mode", "nonblock", saved->mode,
+			   sizeof(saved->mode), &saved->mode_changed))
+		return -1;
+
+	if (opt_timeout_ms) {
+		snprintf(val, sizeof(val), "%lu", opt_timeout_ms);
+		if (change_setting(res, "update_timeout_ms", val,
+				   saved->timeout, sizeof(saved->timeout),
+				   &saved->timeout_changed))
+			return -1;
+	}
+	return 0;
+}
+
+static void restore_setting(const char *attr, const char *val)
+{
+	int err = write_dev(attr, val);
+
+	if (err)
+		warnmsg("WARNING: restoring %s to %s failed: %s; set it back by hand",
+			attr, val, strerror(-err));
+}
+
+static void restore_settings(struct saved_settings *saved)
+{
+	if (saved->mode_changed)
+		restore_setting("update_mode", saved->mode);
+	if (saved->timeout_changed)
+		restore_setting("update_timeout_ms", saved->timeout);
+}
+
+/*
+ * The driver only acts on a cancel once the update is waiting for TD builds;
+ * one written before, while the image is being prepared, is dropped.  So the
+ * cancel is written on every poll until it has been written in update_state
+ * "waiting", or the update is past the point of no return ("updating").
+ */
+static void deliver_cancel(const char *state)
+{
+	bool waiting = !strcmp(state, "waiting");
+	bool updating = !strcmp(state, "updating");
+	int err;
+
+	err = write_fw("cancel", "1");
+	/* ENODEV: the upload has already finished */
+	if (err && err != -ENODEV && !cancel_warned) {
+		cancel_warned = true;
+		warnmsg("writing cancel failed: %s", strerror(-err));
+	}
+	if (waiting || updating)
+		cancel_delivered = true;
+}
+
+static void show_progress(const char *status, const char *state,
+			  unsigned long long ms)
+{
+	char line[MSG_LEN], builds[ATTR_LEN];
+	unsigned long n;
+	int len;
+
+	if (!strcmp(state, "waiting")) {
+		if (read_dev("builds_in_flight", builds, sizeof(builds))) {
+			len = snprintf(line, sizeof(line),
+				       "waiting for TD builds in flight");
+		} else {
+			n = strtoul(builds, NULL, 10);
+			len = snprintf(line, sizeof(line),
+				       "waiting for %lu TD build%s in flight",
+				       n, n == 1 ? "" : "s");
+		}
+		len += snprintf(line + len, sizeof(line) - len,
+				" (state waiting), %llu.%llu s", ms / 1000,
+				ms % 1000 / 100);
+		if (timeout_in_effect_ms && !nonblock_in_effect)
+			snprintf(line + len, sizeof(line) - len,
+				 " of %lu.%lu s", timeout_in_effect_ms / 1000,
+				 timeout_in_effect_ms % 1000 / 100);
+	} else if (!strcmp(state, "updating")) {
+		snprintf(line, sizeof(line),
+			 "updating (state updating), %llu.%llu s",
+			 ms / 1000, ms % 1000 / 100);
+	} else {
+		snprintf(line, sizeof(line), "%s (state %s), %llu.%llu s",
+			 status, *state ? state : "unknown", ms / 1000,
+			 ms % 1000 / 100);
+	}
+
+	if (stderr_is_tty) {
+		len = strlen(line);
+		fprintf(stderr, "\r%s: %s%*s", PROG, line,
+			progress_len > len ? progress_len - len : 0, "");
+		progress_len = len;
+	} else {
+		fprintf(stderr, "%s: %s\n", PROG, line);
+	}
+}
+
+/*
+ * Poll status until the upload worker is idle again, then read the error.
+ * Returns 0, or -1 with the outcome set.
+ */
+static int wait_for_idle(struct result *res)
+{
+	unsigned long long ms, last_progress = 0;
+	char status[ATTR_LEN], state[ATTR_LEN];
+	struct timespec start;
+	int err, fails = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		cancel_signal(POLL_MS);
+
+		err = read_fw("status", status, sizeof(status));
+		if (!err && !strcmp(status, "idle")) {
+			err = read_fw("error", res->error, sizeof(res->error));
+			if (!err)
+				break;
+			/* EBUSY: somebody else started the next upload */
+			if (++fails < MAX_READ_FAILS)
+				continue;
+			progress_end();
+			read_failed(res, "error", err);
+			return -1;
+		}
+		if (err) {
+			if (++fails < MAX_READ_FAILS)
+				continue;
+			progress_end();
+			read_failed(res, "status", err);
+			return -1;
+		}
+		fails = 0;
+
+		read_dev("update_state", state, sizeof(state));
+		if (cancel_requested && !cancel_delivered)
+			deliver_cancel(state);
+
+		ms = ms_since(&start);
+		if (!opt_quiet && !opt_json &&
+		    ms - last_progress >= PROGRESS_MS) {
+			show_progress(status, state, ms);
+			last_progress = ms;
+		}
+	}
+	progress_end();
+	return 0;
+}
+
+/* Map the error attribute after a finished upload to the outcome */
+static void map_error(struct result *res, bool dead_after)
+{
+	const char *err = strchr(res->error, ':');
+	char builds[ATTR_LEN];
+
+	err = err ? err + 1 : res->error;
+
+	if (!*res->error) {
+		if (cancel_requested)
+			set_outcome(res, OUT_SUCCESS,
+				    "the cancel came too late: the update was past the point of no return and the new module is running");
+		else
+			set_outcome(res, OUT_SUCCESS,
+				    "the TDX module was updated");
+	} else if (!strcmp(err, "device-busy")) {
+		if (nonblock_in_effect)
+			set_outcome(res, OUT_BUSY,
+				    "TD builds were in flight and the update may not wait (nonblock mode); retry, or use blocking mode");
+		else
+			set_outcome(res, OUT_BUSY,
+				    "the update was refused as busy (another update runs, or the compatibility backstop refused); the module is unchanged, retry later");
+	} else if (!strcmp(err, "timeout")) {
+		if (read_dev("builds_in_flight", builds, sizeof(builds)))
+			snprintf(builds, sizeof(builds), "?");
+		if (timeout_in_effect_ms)
+			set_outcome(res, OUT_TIMEOUT,
+				    "TD builds in flight did not finish within %lu ms; the module is unchanged. builds_in_flight (now %s) shows what blocks it; retry, or raise --timeout",
+				    timeout_in_effect_ms, builds);
+		else
+			set_outcome(res, OUT_TIMEOUT,
+				    "TD builds in flight did not finish within update_timeout_ms; the module is unchanged. builds_in_flight (now %s) shows what blocks it; retry, or raise --timeout",
+				    builds);
+	} else if (!strcmp(err, "user-abort")) {
+		set_outcome(res, OUT_CANCELLED,
+			    "the update was cancelled while waiting for TD builds; the module is unchanged");
+	} else if (!strcmp(err, "invalid-file-size")) {
+		set_outcome(res, OUT_INVALID_IMAGE,
+			    "the image was rejected: invalid-file-size (its length does not match its header); the module is unchanged, check that the file is complete");
+	} else if (!strcmp(err, "firmware-invalid")) {
+		set_outcome(res, OUT_INVALID_IMAGE,
+			    "the image was rejected: firmware-invalid (it breaks a format rule); the module is unchanged, check that it is a TDX module image for this platform");
+	} else if (!strcmp(err, "hw-error")) {
+		if (dead_after)
+			set_outcome(res, OUT_DEAD,
+				    "the update failed after the old module was shut down; TDX is unusable until reboot");
+		else
+			set_outcome(res, OUT_HW_ERROR,
+				    "the update failed (hw-error) but the old module still runs (update_state %s); check dmesg",
+				    *res->state_after ? res->state_after :
+				    "unknown");
+	} else if (!strcmp(err, "flash-wearout")) {
+		set_outcome(res, OUT_NO_UPDATES,
+			    "the P-SEAMLDR accepts no more updates until reboot (num_remaining_updates is 0); load the new module by rebooting");
+	} else if (!strcmp(err, "read-write-error")) {
+		set_outcome(res, OUT_IO_ERROR,
+			    "the kernel failed to handle the image (read-write-error: out of memory or similar); check dmesg and retry");
+	} else {
+		set_outcome(res, OUT_IO_ERROR,
+			    "the update failed with unknown error \"%s\"; check dmesg",
+			    res->error);
+	}
+}
+
+/* Abort an upload that was started but not committed */
+static void abort_upload(void)
+{
+	int err = write_fw("loading", "-1");
+
+	if (err)
+		warnmsg("writing -1 to loading failed: %s", strerror(-err));
+}
+
+/*
+ * Hand the image to the kernel: "1" to loading, the image to data, "0" to
+ * loading.  Returns 0 once committed, or -1 with the outcome set.
+ */
+static int start_upload(struct result *res, const struct image *img,
+			const char *file)
+{
+	char path[PATH_MAX];
+	size_t off = 0, len;
+	int fd, err;
+
+	info("uploading %s (%zu bytes)", file, img->size);
+
+	fw_path(path, sizeof(path), "loading");
+	err = write_attr(path, "1");
+	if (err) {
+		write_failed(res, path, err);
+		return -1;
+	}
+
+	fw_path(path, sizeof(path), "data");
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		abort_upload();
+		write_failed(res, path, err);
+		return -1;
+	}
+	while (off < img->size) {
+		if (cancel_signal(0)) {
+			close(fd);
+			abort_upload();
+			set_outcome(res, OUT_CANCELLED,
+				    "cancelled while writing the image; the module is unchanged");
+			return -1;
+		}
+		len = img->size - off;
+		if (len > 65536)
+			len = 65536;
+		err = write_all(fd, img->data + off, len);
+		if (err) {
+			close(fd);
+			abort_upload();
+			/* ENODEV: the previous upload is still being handled */
+			if (err == -ENODEV)
+				err = -EBUSY;
+			write_failed(res, path, err);
+			return -1;
+		}
+		off += len;
+	}
+	if (close(fd)) {
+		err = -errno;
+		abort_upload();
+		write_failed(res, path, err);
+		return -1;
+	}
+
+	if (cancel_signal(0)) {
+		abort_upload();
+		set_outcome(res, OUT_CANCELLED,
+			    "cancelled before the image was handed over; the module is unchanged");
+		return -1;
+	}
+
+	fw_path(path, sizeof(path), "loading");
+	err = write_attr(path, "0");
+	if (err) {
+		abort_upload();
+		write_failed(res, path, err);
+		return -1;
+	}
+	res->committed = 1;
+	return 0;
+}
+
+static void run(struct result *res, const char *file)
+{
+	struct saved_settings saved;
+	struct image img;
+	bool dead_after;
+	int err;
+
+	setup_signals();
+	memset(&saved, 0, sizeof(saved));
+
+	if (load_image(res, file, &img))
+		return;
+
+	if (probe(res)) {
+		/* outcome set */
+	} else if (cancel_signal(0)) {
+		set_outcome(res, OUT_CANCELLED,
+			    "cancelled before the update started; nothing was changed");
+	} else if (!apply_settings(res, &saved)) {
+		if (cancel_signal(0))
+			set_outcome(res, OUT_CANCELLED,
+				    "cancelled before the update started; the module is unchanged");
+		else if (!start_upload(res, &img, file))
+			wait_for_idle(res);
+	}
+	restore_settings(&saved);
+	free(img.data);
+
+	err = read_dev("version", res->version_after,
+		       sizeof(res->version_after));
+	read_dev("update_state", res->state_after, sizeof(res->state_after));
+	dead_after = err == -ENXIO || !strcmp(res->state_after, "dead");
+
+	if (!res->committed)
+		return;
+	if (!res->message[0])
+		map_error(res, dead_after);
+	info("version %s -> %s%s",
+	     *res->version_before ? res->version_before : "unknown",
+	     err == -ENXIO ? "none (module dead)" :
+	     *res->version_after ? res->version_after : "unknown",
+	     *res->version_after &&
+	     !strcmp(res->version_before, res->version_after) ?
+	     " (unchanged)" : "");
+}
+
+static void json_string(const char *s)
+{
+	const unsigned char *p;
+
+	putchar('"');
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void report(const struct result *res)
+{
+	if (opt_json) {
+		printf("{\"outcome\": ");
+		json_string(outcome_name(res->outcome));
+		printf(", \"exit_code\": %d, \"error\": ", res->outcome);
+		json_string(res->error);
+		printf(", \"version_before\": ");
+		json_string(res->version_before);
+		printf(", \"version_after\": ");
+		json_string(res->version_after);
+		printf(", \"elapsed_ms\": %llu, \"cancel_requested\": %s",
+		       ms_since(&start_time),
+		       cancel_requested ? "true" : "false");
+		printf(", \"state_after\": ");
+		json_string(res->state_after);
+		printf("}\n");
+		fflush(stdout);
+		return;
+	}
+
+	/* --quiet: only failures, and the answer to a cancel */
+	if (opt_quiet && res->outcome == OUT_SUCCESS && !cancel_requested)
+		return;
+	warnmsg("%s: %s", outcome_name(res->outcome), res->message);
+	if (res->outcome == OUT_USAGE)
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			PROG);
+}
+
+static void print_help(void)
+{
+	size_t i;
+	const char *p;
+
+	printf("Usage: %s [--nonblock] [--timeout MS] [--json] [--quiet]\n"
+	       "                         [--help] IMAGE\n"
+	       "\n"
+	       "Update the TDX module at runtime.  IMAGE is uploaded through the\n"
+	       "firmware-upload interface in\n"
+	       "  " FW_DIR "\n"
+	       "and the version and the update state are read from\n"
+	       "  " DEV_DIR "\n"
+	       "The tool waits for the kernel to finish and reports the outcome.  All\n"
+	       "messages go to stderr.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --nonblock    do not wait for TD builds in flight; fail with \"busy\"\n"
+	       "                instead (writes \"nonblock\" to update_mode)\n"
+	       "  --timeout MS  wait at most MS milliseconds, 1..3600000, for TD builds in\n"
+	       "                flight (writes MS to update_timeout_ms)\n"
+	       "  --json        print one JSON object with the result on stdout, and no\n"
+	       "                messages on stderr\n"
+	       "  --quiet       no progress or information; print only failures\n"
+	       "  --help        show this help and exit\n"
+	       "\n"
+	       "update_mode and update_timeout_ms are device-wide settings: --nonblock and\n"
+	       "--timeout change them for everybody while the upload runs.  Their previous\n"
+	       "values are read first and restored after the upload.\n"
+	       "\n"
+	       "Ctrl-C (SIGINT) or SIGTERM asks the kernel to cancel the update and waits\n"
+	       "for the final outcome.  A cancel is only possible while waiting for TD\n"
+	       "builds; once the update is past the point of no return it completes, and\n"
+	       "the tool then reports success.\n"
+	       "\n"
+	       "The image upload needs root (CAP_SYS_RAWIO).\n"
+	       "\n"
+	       "Exit codes (outcome, meaning):\n", PROG);
+
+	for (i = 0; i < ARRAY_SIZE(outcomes); i++) {
+		printf("  %2d  %-21s ", outcomes[i].code, outcomes[i].name);
+		for (p = outcomes[i].help; *p; p++) {
+			putchar(*p);
+			if (*p == '\n')
+				printf("%*s", 4 + 2 + 22, "");
+		}
+		putchar('\n');
+	}
+
+	printf("\n"
+	       "--json prints {\"outcome\", \"exit_code\", \"error\" (raw error attribute,\n"
+	       "\"\" on success or if nothing was uploaded), \"version_before\",\n"
+	       "\"version_after\", \"elapsed_ms\" (run time of the tool),\n"
+	       "\"cancel_requested\", \"state_after\" (update_state at the end)}.\n"
+	       "\n"
+	       "Environment:\n"
+	       "  TDX_SYSFS_ROOT  prefix for both sysfs directories (for testing), default \"\"\n");
+}
+
+/* Parse a --timeout value: decimal milliseconds, 1..TIMEOUT_MAX_MS */
+static unsigned long parse_timeout(const char *s)
+{
+	unsigned long val;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	val = strtoul(s, &end, 10);
+	if (errno || *end || val > TIMEOUT_MAX_MS)
+		return 0;
+	return val;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "nonblock",	no_argument,		NULL, 'n' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	struct result res;
+	const char *root;
+	int c;
+
+	clock_gettime(CLOCK_MONOTONIC, &start_time);
+	memset(&res, 0, sizeof(res));
+	stderr_is_tty = isatty(STDERR_FILENO);
+	root = getenv("TDX_SYSFS_ROOT");
+	if (root)
+		sysfs_root = root;
+
+	/* Collect the first usage error; --json may come after it */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			opt_nonblock = true;
+			break;
+		case 't':
+			opt_timeout_ms = parse_timeout(optarg);
+			if (!opt_timeout_ms && !res.message[0])
+				set_outcome(&res, OUT_USAGE,
+					    "invalid --timeout '%s': give milliseconds, 1..%lu",
+					    optarg, TIMEOUT_MAX_MS);
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		case 'q':
+			opt_quiet = true;
+			break;
+		case 'h':
+			print_help();
+			return 0;
+		case ':':
+			if (!res.message[0])
+				set_outcome(&res, OUT_USAGE,
+					    "option '%s' needs a value",
+					    argv[optind - 1]);
+			break;
+		default:
+			if (res.message[0])
+				break;
+			if (optopt)
+				set_outcome(&res, OUT_USAGE,
+					    "unknown option '-%c'", optopt);
+			else
+				set_outcome(&res, OUT_USAGE,
+					    "unknown option '%s'",
+					    argv[optind - 1]);
+			break;
+		}
+	}
+	if (!res.message[0] && optind != argc - 1)
+		set_outcome(&res, OUT_USAGE, optind == argc ?
+			    "no IMAGE given" : "more than one IMAGE given");
+
+	if (!res.message[0])
+		run(&res, argv[optind]);
+
+	report(&res);
+	return res.outcome;
+}

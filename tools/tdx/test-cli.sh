@@ -1,0 +1,740 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-cli.sh - test tdx-module-update against a faked sysfs tree
+#
+# Usage: test-cli.sh PATH-TO-tdx-module-update
+#
+# Builds nothing.  Every case creates a fresh fake sysfs tree in a temporary
+# directory and points the tool at it with TDX_SYSFS_ROOT.  Cases that upload
+# run a "fake kernel" (a bash function in the background) that plays the
+# kernel side of the fw_upload ABI: loading=1 starts receiving, loading=0
+# runs the update (status transferring, update_state waiting/updating, then
+# error and status idle), a "1" in cancel aborts a wait (one written before
+# the wait is dropped, as the driver does).
+#
+# Regular files do not block like sysfs, and the tool's first status read
+# must never see the "idle" from before the upload.  So loading and data are
+# FIFOs: the fake holds loading open read-write (so no write to it is lost and
+# none blocks), and only opens data after it has read the "1" from loading and
+# set status to "receiving".  The tool cannot write the image, let alone "0",
+# before that, so the upload flow does not depend on timing.  Cases that must not
+# upload run no fake: a write to loading would then block and time out.
+#
+# Output is TAP; the exit status is non-zero if any case failed.
+
+set -u
+
+if [[ $# -ne 1 || ! -x $1 ]]; then
+	echo "usage: $0 PATH-TO-tdx-module-update" >&2
+	exit 2
+fi
+TOOL=$(realpath "$1")
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tdx-cli-test.XXXXXX") || exit 2
+FAKE_PID=
+# The tool treats SIGTERM as a cancel request: timeout needs -k
+TOOL_TIMEOUT=30
+
+cleanup()
+{
+	stop_fake
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------
+# The fake sysfs tree and the fake kernel
+
+# make_tree NAME: fresh tree in $TMP/NAME, sets ROOT FW DEV LOG IMG
+make_tree()
+{
+	ROOT=$TMP/$1
+	FW=$ROOT/sys/class/firmware/tdx_module
+	DEV=$ROOT/sys/devices/platform/tdx_host
+	LOG=$ROOT/fake.log
+	IMG=$ROOT/image.bin
+	mkdir -p "$FW" "$DEV"
+	mkfifo "$FW/loading" "$FW/data"
+	: > "$FW/error"
+	: > "$FW/cancel"
+	: > "$LOG"
+	echo idle > "$FW/status"
+	echo 0 > "$FW/remaining_size"
+	echo 1.5.06 > "$DEV/version"
+	echo 1.5.02 > "$DEV/seamldr_version"
+	echo 5 > "$DEV/num_remaining_updates"
+	echo idle > "$DEV/update_state"
+	echo 0 > "$DEV/builds_in_flight"
+	echo 60000 > "$DEV/update_timeout_ms"
+	echo block > "$DEV/update_mode"
+	# An "image": 3 pages and a bit, so that the data write is chunked
+	head -c 12345 /dev/urandom > "$IMG"
+
+	# What the fake kernel does on loading=0 (see scenario)
+	F_ERROR=			# error attribute at the end, "" = success
+	F_STATE=idle			# update_state at the end
+	F_VERSION=1.5.08		# version at the end if the update happens
+	F_BUILDS=0			# builds in flight: wait F_WAIT_MS for them
+	F_WAIT_MS=0
+	F_UPDATE_MS=200			# time spent in update_state "updating"
+	F_PREPARE_MS=0			# time spent in status "preparing"
+}
+
+# Write one sysfs-like value: "value\n", or an empty file for ""
+put()
+{
+	if [[ -n $2 ]]; then
+		printf '%s\n' "$2" > "$1"
+	else
+		: > "$1"
+	fi
+}
+
+ms_to_s()
+{
+	printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000))
+}
+
+fake_finish()	# ERROR STATE VERSION
+{
+	[[ -n $3 ]] && put "$DEV/version" "$3"
+	put "$DEV/update_state" "$2"
+	put "$DEV/builds_in_flight" 0
+	put "$FW/error" "$1"
+	echo "finish error=$1 state=$2" >> "$LOG"
+	put "$FW/status" idle		# last: the tool reads error after idle
+}
+
+# loading=0: one upload, as the tdx_host driver would run it
+fake_upload()
+{
+	local mode timeout steps i c size
+
+	read -r mode < "$DEV/update_mode"
+	read -r timeout < "$DEV/update_timeout_ms"
+	size=$(wc -c < "$ROOT/data.bin")
+	echo "upload size=$size update_mode=$mode update_timeout_ms=$timeout" \
+		>> "$LOG"
+	if ((F_PREPARE_MS > 0)); then
+		put "$FW/status" preparing
+		sleep "$(ms_to_s "$F_PREPARE_MS")"
+	fi
+	put "$FW/status" transferring
+
+	# Errors found before the wait for TD builds
+	case $F_ERROR in
+	*:invalid-file-size | *:firmware-invalid | *:flash-wearout | \
+	*:read-write-error | *:bogus-error)
+		fake_finish "$F_ERROR" idle ""
+		return
+		;;
+	*:device-busy)
+		if [[ $mode == nonblock ]]; then
+			put "$DEV/builds_in_flight" "$F_BUILDS"
+			fake_finish "$F_ERROR" idle ""
+			return
+		fi
+		;;
+	esac
+
+	# The wait for TD builds in flight, cancellable, up to the deadline
+	if ((F_WAIT_MS > 0)); then
+		# Like the driver, drop a cancel that came before the wait
+		[[ -s $FW/cancel ]] && echo "cancel dropped" >> "$LOG"
+		: > "$FW/cancel"
+		put "$DEV/builds_in_flight" "$F_BUILDS"
+		put "$DEV/update_state" waiting
+		steps=$((F_WAIT_MS / 50))
+		[[ $F_ERROR == *:timeout ]] && steps=$((timeout / 50))
+		for ((i = 0; i < steps; i++)); do
+			c=
+			read -r c < "$FW/cancel"
+			if [[ $c == 1 ]]; then
+				echo "cancel seen while waiting" >> "$LOG"
+				fake_finish "transferring:user-abort" idle ""
+				return
+			fi
+			sleep 0.05
+		done
+		if [[ $F_ERROR == *:timeout ]]; then
+			fake_finish "$F_ERROR" idle ""
+			return
+		fi
+		put "$DEV/builds_in_flight" 0
+	fi
+
+	# Past the point of no return: cancel is ignored from here on
+	put "$DEV/update_state" updating
+	put "$FW/status" programming
+	sleep "$(ms_to_s "$F_UPDATE_MS")"
+	read -r c < "$FW/cancel"
+	[[ $c == 1 ]] && echo "cancel seen too late" >> "$LOG"
+	if [[ -z $F_ERROR ]]; then
+		fake_finish "" "$F_STATE" "$F_VERSION"
+	else
+		fake_finish "$F_ERROR" "$F_STATE" ""
+	fi
+}
+
+fake_kernel()
+{
+	local lfd dfd c
+
+	exec {lfd}<> "$FW/loading"
+	while :; do
+		# The tool writes "1", "0" or "-1", without newline
+		IFS= read -r -n 1 -u "$lfd" c || continue
+		[[ $c == - ]] && IFS= read -r -n 1 -u "$lfd" c && c=-$c
+		echo "loading=$c" >> "$LOG"
+		case $c in
+		1)
+			: > "$FW/cancel"
+			put "$FW/status" receiving
+			# Let the tool write the image, until it closes data
+			exec {dfd}< "$FW/data"
+			cat <&"$dfd" > "$ROOT/data.bin"
+			exec {dfd}<&-
+			;;
+		-1)
+			put "$FW/status" idle
+			;;
+		0)
+			fake_upload
+			;;
+		esac
+	done
+}
+
+start_fake()
+{
+	fake_kernel &
+	FAKE_PID=$!
+}
+
+stop_fake()
+{
+	if [[ -n $FAKE_PID ]]; then
+		kill "$FAKE_PID" 2> /dev/null
+		wait "$FAKE_PID" 2> /dev/null
+		FAKE_PID=
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Running the tool and checking
+
+# run_tool ARGS...: run in the foreground, sets RC OUT ERR
+run_tool()
+{
+	TDX_SYSFS_ROOT=$ROOT timeout -k 2 "$TOOL_TIMEOUT" "$TOOL" "$@" \
+		> "$ROOT/stdout" 2> "$ROOT/stderr"
+	RC=$?
+	OUT=$(< "$ROOT/stdout")
+	ERR=$(< "$ROOT/stderr")
+}
+
+# start_tool ARGS...: run in the background (for signals), sets TOOL_PID
+start_tool()
+{
+	TDX_SYSFS_ROOT=$ROOT "$TOOL" "$@" > "$ROOT/stdout" 2> "$ROOT/stderr" &
+	TOOL_PID=$!
+}
+
+# finish_tool: wait for the background tool, killing it after a while
+finish_tool()
+{
+	local i
+
+	for ((i = 0; i < TOOL_TIMEOUT * 10; i++)); do
+		kill -0 "$TOOL_PID" 2> /dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$TOOL_PID" 2> /dev/null
+	wait "$TOOL_PID"
+	RC=$?
+	OUT=$(< "$ROOT/stdout")
+	ERR=$(< "$ROOT/stderr")
+}
+
+# wait_for FILE VALUE: until the fake has put VALUE into FILE (max 10 s)
+wait_for()
+{
+	local i v
+
+	for ((i = 0; i < 200; i++)); do
+		v=
+		read -r v < "$1"
+		[[ $v == "$2" ]] && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for $1 to be '$2'"
+	return 1
+}
+
+FAILS=
+fail()
+{
+	FAILS+="$*"$'\n'
+}
+
+expect_rc()
+{
+	[[ $RC == "$1" ]] || fail "exit code $RC, expected $1"
+}
+
+expect_err()	# stderr contains the fixed string
+{
+	grep -qF -- "$1" <<< "$ERR" || fail "stderr lacks '$1'"
+}
+
+expect_no_err()
+{
+	! grep -qF -- "$1" <<< "$ERR" || fail "stderr has '$1'"
+}
+
+expect_count()	# N STRING: stderr contains STRING exactly N times
+{
+	local n
+
+	n=$(grep -cF -- "$2" <<< "$ERR")
+	[[ $n == "$1" ]] || fail "stderr has '$2' $n times, expected $1"
+}
+
+expect_log()	# the fake kernel logged the fixed string
+{
+	grep -qF -- "$1" "$LOG" || fail "fake kernel log lacks '$1'"
+}
+
+expect_value()	# FILE VALUE
+{
+	local v=
+
+	read -r v < "$1"
+	[[ $v == "$2" ]] || fail "${1#"$ROOT"} is '$v', expected '$2'"
+}
+
+expect_stdout_empty()
+{
+	[[ -z $OUT ]] || fail "stdout is not empty: $OUT"
+}
+
+# expect_json PYTHON-EXPRESSION...: stdout is one JSON object j, and each
+# expression is true for it
+expect_json()
+{
+	local e
+
+	if ! python3 -c 'import json,sys; json.load(sys.stdin)' \
+		< "$ROOT/stdout" 2> /dev/null; then
+		fail "stdout is not one JSON object: $OUT"
+		return
+	fi
+	for e in "$@"; do
+		python3 -c "import json,sys; j = json.load(sys.stdin); sys.exit(0 if ($e) else 1)" \
+			< "$ROOT/stdout" ||
+			fail "JSON check failed: $e (stdout: $OUT)"
+	done
+}
+
+TESTS=()
+t()
+{
+	TESTS+=("$1")
+}
+
+# ---------------------------------------------------------------------------
+# The cases
+
+t test_help
+test_help()
+{
+	make_tree help
+	run_tool --help
+	expect_rc 0
+	grep -qF 'Exit codes' "$ROOT/stdout" || fail "no exit code table"
+	grep -qF 'device-wide' "$ROOT/stdout" || fail "no device-wide note"
+	grep -qE '^ +12 +I/O error' "$ROOT/stdout" || fail "no code 12 line"
+}
+
+t test_success
+test_success()
+{
+	make_tree success
+	F_BUILDS=2 F_WAIT_MS=800 F_UPDATE_MS=800
+	start_fake
+	run_tool "$IMG"
+	expect_rc 0
+	expect_err 'TDX module version 1.5.06, update_state idle, builds_in_flight 0, num_remaining_updates 5'
+	expect_err 'waiting for 2 TD builds in flight (state waiting)'
+	expect_err 's of 60.0 s'
+	expect_err 'updating (state updating)'
+	expect_err 'version 1.5.06 -> 1.5.08'
+	expect_err 'success: the TDX module was updated'
+	expect_log 'loading=1'
+	expect_log 'loading=0'
+	expect_log "upload size=$(wc -c < "$IMG")"
+	cmp -s "$IMG" "$ROOT/data.bin" || fail "data differs from the image"
+	expect_stdout_empty
+}
+
+t test_quiet
+test_quiet()
+{
+	make_tree quiet
+	F_BUILDS=1 F_WAIT_MS=600
+	start_fake
+	run_tool --quiet "$IMG"
+	expect_rc 0
+	expect_log 'loading=0'
+	expect_value "$DEV/version" 1.5.08
+	[[ -z $ERR ]] || fail "--quiet printed: $ERR"
+}
+
+t test_busy_nonblock_restores
+test_busy_nonblock_restores()
+{
+	make_tree busy
+	F_ERROR=transferring:device-busy F_BUILDS=3
+	start_fake
+	run_tool --nonblock --timeout 1234 "$IMG"
+	expect_rc 3
+	expect_err 'nonblock mode'
+	expect_log 'update_mode=nonblock update_timeout_ms=1234'
+	expect_value "$DEV/update_mode" block
+	expect_value "$DEV/update_timeout_ms" 60000
+}
+
+t test_restore_after_success
+test_restore_after_success()
+{
+	make_tree restore
+	echo 45000 > "$DEV/update_timeout_ms"
+	start_fake
+	run_tool --nonblock --timeout 5000 "$IMG"
+	expect_rc 0
+	expect_log 'update_mode=nonblock update_timeout_ms=5000'
+	expect_value "$DEV/update_mode" block
+	expect_value "$DEV/update_timeout_ms" 45000
+}
+
+t test_timeout
+test_timeout()
+{
+	make_tree timeout
+	F_ERROR=transferring:timeout F_BUILDS=2 F_WAIT_MS=1
+	start_fake
+	run_tool --timeout 700 "$IMG"
+	expect_rc 4
+	expect_err 'waiting for 2 TD builds in flight (state waiting), 0.'
+	expect_err 's of 0.7 s'
+	expect_err 'did not finish within 700 ms; the module is unchanged'
+	expect_err 'version 1.5.06 -> 1.5.06 (unchanged)'
+	expect_log 'update_timeout_ms=700'
+	expect_value "$DEV/update_timeout_ms" 60000
+}
+
+t test_cancel_sigint
+test_cancel_sigint()
+{
+	make_tree cancel
+	F_BUILDS=1 F_WAIT_MS=10000
+	start_fake
+	start_tool "$IMG"
+	wait_for "$DEV/update_state" waiting
+	kill -INT "$TOOL_PID" 2> /dev/null
+	sleep 0.3
+	kill -INT "$TOOL_PID" 2> /dev/null
+	finish_tool
+	expect_rc 5
+	expect_count 1 'cancelling...'
+	expect_err 'cancelled'
+	expect_log 'cancel seen while waiting'
+	expect_value "$DEV/version" 1.5.06
+}
+
+t test_cancel_before_wait
+test_cancel_before_wait()
+{
+	# A cancel while the image is prepared is dropped by the driver; the
+	# tool must repeat it once the update waits for TD builds
+	make_tree early
+	F_PREPARE_MS=600 F_BUILDS=1 F_WAIT_MS=10000
+	start_fake
+	start_tool "$IMG"
+	wait_for "$FW/status" preparing
+	kill -INT "$TOOL_PID" 2> /dev/null
+	finish_tool
+	expect_rc 5
+	expect_count 1 'cancelling...'
+	expect_log 'cancel dropped'
+	expect_log 'cancel seen while waiting'
+}
+
+t test_cancel_too_late
+test_cancel_too_late()
+{
+	make_tree late
+	F_UPDATE_MS=1500
+	start_fake
+	start_tool --json "$IMG"
+	wait_for "$DEV/update_state" updating
+	kill -TERM "$TOOL_PID" 2> /dev/null
+	finish_tool
+	expect_rc 0
+	expect_log 'cancel seen too late'
+	expect_json 'j["outcome"] == "success"' 'j["cancel_requested"] is True'
+	# and without --json, the tool says so
+	stop_fake
+	make_tree late2
+	F_UPDATE_MS=1500
+	start_fake
+	start_tool "$IMG"
+	wait_for "$DEV/update_state" updating
+	kill -TERM "$TOOL_PID" 2> /dev/null
+	finish_tool
+	expect_rc 0
+	expect_count 1 'cancelling...'
+	expect_err 'the cancel came too late'
+}
+
+t test_firmware_invalid
+test_firmware_invalid()
+{
+	make_tree invalid
+	F_ERROR=transferring:firmware-invalid
+	start_fake
+	run_tool "$IMG"
+	expect_rc 6
+	expect_err 'invalid image: the image was rejected: firmware-invalid'
+}
+
+t test_invalid_file_size
+test_invalid_file_size()
+{
+	make_tree size
+	F_ERROR=preparing:invalid-file-size
+	start_fake
+	run_tool "$IMG"
+	expect_rc 6
+	expect_err 'invalid-file-size'
+}
+
+t test_hw_error_dead
+test_hw_error_dead()
+{
+	make_tree dead
+	F_ERROR=programming:hw-error F_STATE=dead
+	start_fake
+	run_tool "$IMG"
+	expect_rc 8
+	expect_err 'the update failed after the old module was shut down; TDX is unusable until reboot'
+}
+
+t test_hw_error_alive
+test_hw_error_alive()
+{
+	make_tree hwerr
+	F_ERROR=programming:hw-error F_STATE=idle
+	start_fake
+	run_tool "$IMG"
+	expect_rc 7
+	expect_err 'old module still runs'
+}
+
+t test_flash_wearout
+test_flash_wearout()
+{
+	make_tree wearout
+	F_ERROR=preparing:flash-wearout
+	start_fake
+	run_tool "$IMG"
+	expect_rc 11
+}
+
+t test_other_errors
+test_other_errors()
+{
+	make_tree rw
+	F_ERROR=transferring:read-write-error
+	start_fake
+	run_tool "$IMG"
+	expect_rc 12
+	expect_err 'read-write-error'
+	stop_fake
+	make_tree bogus
+	F_ERROR=transferring:bogus-error
+	start_fake
+	run_tool "$IMG"
+	expect_rc 12
+	expect_err 'transferring:bogus-error'
+}
+
+t test_no_fw_upload_dir
+test_no_fw_upload_dir()
+{
+	make_tree nodir
+	rm -rf "$FW"
+	run_tool --nonblock "$IMG"
+	expect_rc 10
+	expect_err 'no update support'
+	expect_value "$DEV/update_mode" block
+}
+
+t test_state_unsupported
+test_state_unsupported()
+{
+	make_tree unsupported
+	echo unsupported > "$DEV/update_state"
+	run_tool "$IMG"
+	expect_rc 10
+}
+
+t test_dead_before
+test_dead_before()
+{
+	make_tree deadbefore
+	echo dead > "$DEV/update_state"
+	run_tool --timeout 5000 "$IMG"
+	expect_rc 8
+	expect_err 'TDX is unusable until reboot'
+	expect_value "$DEV/update_timeout_ms" 60000
+}
+
+t test_upload_running_before
+test_upload_running_before()
+{
+	make_tree running
+	echo transferring > "$FW/status"
+	run_tool "$IMG"
+	expect_rc 3
+	expect_err 'another firmware upload is running'
+}
+
+t test_json_success
+test_json_success()
+{
+	make_tree json
+	F_BUILDS=1 F_WAIT_MS=600
+	start_fake
+	run_tool --json "$IMG"
+	expect_rc 0
+	expect_json 'j["outcome"] == "success"' 'j["exit_code"] == 0' \
+		'j["error"] == ""' 'j["version_before"] == "1.5.06"' \
+		'j["version_after"] == "1.5.08"' 'j["state_after"] == "idle"' \
+		'j["cancel_requested"] is False' \
+		'isinstance(j["elapsed_ms"], int) and j["elapsed_ms"] >= 600' \
+		'len(j) == 8'
+	[[ -z $ERR ]] || fail "--json printed on stderr: $ERR"
+}
+
+t test_json_error
+test_json_error()
+{
+	make_tree jsonerr
+	F_ERROR=programming:hw-error F_STATE=dead
+	start_fake
+	run_tool --json "$IMG"
+	expect_rc 8
+	expect_json 'j["outcome"] == "module dead"' 'j["exit_code"] == 8' \
+		'j["error"] == "programming:hw-error"' \
+		'j["state_after"] == "dead"'
+}
+
+t test_bad_timeout
+test_bad_timeout()
+{
+	local v
+
+	make_tree badtimeout
+	for v in 0 3600001 -5 abc 10x ''; do
+		run_tool --timeout "$v" "$IMG"
+		[[ $RC == 2 ]] || fail "--timeout '$v': exit code $RC, expected 2"
+	done
+	run_tool --timeout 0 --nonblock "$IMG"
+	expect_rc 2
+	expect_err 'invalid --timeout'
+	run_tool --json --timeout 0 "$IMG"
+	expect_rc 2
+	expect_json 'j["outcome"] == "usage error"' 'j["exit_code"] == 2'
+	expect_value "$DEV/update_mode" block
+	expect_value "$DEV/update_timeout_ms" 60000
+	expect_value "$FW/cancel" ''
+}
+
+t test_bad_image_and_args
+test_bad_image_and_args()
+{
+	make_tree badimage
+	run_tool "$ROOT/no-such-image"
+	expect_rc 2
+	expect_err 'cannot read image'
+	: > "$ROOT/empty.bin"
+	run_tool "$ROOT/empty.bin"
+	expect_rc 2
+	run_tool
+	expect_rc 2
+	run_tool --bogus "$IMG"
+	expect_rc 2
+	run_tool "$IMG" "$IMG"
+	expect_rc 2
+}
+
+t test_no_permission
+test_no_permission()
+{
+	make_tree noperm
+	chmod 0755 "$TMP"
+	chmod -R a+rX "$ROOT"
+	chmod 0644 "$FW/data"
+	if [[ $(id -u) == 0 ]]; then
+		# Run as nobody; root-owned 0644 files are then read-only
+		if ! command -v setpriv > /dev/null; then
+			SKIP="setpriv not available to drop root"
+			return
+		fi
+		TDX_SYSFS_ROOT=$ROOT timeout -k 2 "$TOOL_TIMEOUT" setpriv \
+			--reuid=65534 --regid=65534 --clear-groups \
+			"$TOOL" "$IMG" > "$ROOT/stdout" 2> "$ROOT/stderr"
+		RC=$?
+		ERR=$(< "$ROOT/stderr")
+		expect_rc 9
+		TDX_SYSFS_ROOT=$ROOT timeout -k 2 "$TOOL_TIMEOUT" setpriv \
+			--reuid=65534 --regid=65534 --clear-groups \
+			"$TOOL" --nonblock "$IMG" > "$ROOT/stdout" \
+			2> "$ROOT/stderr"
+		RC=$?
+		ERR=$(< "$ROOT/stderr")
+	else
+		chmod 0444 "$FW/loading" "$DEV/update_mode"
+		run_tool --nonblock "$IMG"
+	fi
+	expect_rc 9
+	expect_err 'no permission'
+	expect_value "$DEV/update_mode" block
+}
+
+# ---------------------------------------------------------------------------
+
+echo "1..${#TESTS[@]}"
+n=0
+failed=0
+for name in "${TESTS[@]}"; do
+	n=$((n + 1))
+	FAILS=
+	SKIP=
+	ERR=
+	"$name"
+	stop_fake
+	if [[ -n $SKIP ]]; then
+		echo "ok $n $name # SKIP $SKIP"
+	elif [[ -z $FAILS ]]; then
+		echo "ok $n $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n $name"
+		printf '%s' "$FAILS" | sed 's/^/# /'
+		echo "# stderr of the last run:"
+		printf '%s\n' "$ERR" | sed 's/^/#   /'
+	fi
+done
+[[ $failed == 0 ]]
