@@ -28,13 +28,27 @@ KUNIT_TIMEOUT ?= 1800
 SUITE ?=
 
 DEB_PKGS := linux-source-6.12 qemu-system-x86 build-essential flex bison bc \
-	    libelf-dev libssl-dev cpio rsync python3 xz-utils git
+	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static
 KUNIT = cd $(SRC) && python3 tools/testing/kunit/kunit.py
 KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
 	     --jobs=$(JOBS) --timeout=$(KUNIT_TIMEOUT) \
 	     --qemu_args='-smp 2 -accel $(ACCEL)'
 
-.PHONY: all check kunit run tree deps clean
+USER_OUT := $(B)/user
+USER_CPPFLAGS := -I$(REPO)/arch/x86/virt/vmx/tdx -I$(TDX) \
+		 '-D__packed=__attribute__((__packed__))'
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror
+
+# The VM: static programs in an initramfs, booted with the same bzImage.
+VM := $(B)/vm
+BZIMAGE := $(KOUT)/arch/x86/boot/bzImage
+SELFTESTS := $(REPO)/tools/testing/selftests/tdx
+VM_TIMEOUT ?= 1200
+STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
+VM_PROGS := $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
+	    $(VM)/bin/tdx_update_test
+
+.PHONY: all check kunit run tree deps clean user vm-progs kernel
 
 all: check
 
@@ -54,9 +68,59 @@ deps:
 tree: deps
 	@$(TDX)/prepare-tree.sh $(REPO) $(SRC)
 
+# Userspace: the image maker, and the image checks built from the very
+# source file the kernel builds.
+$(USER_OUT)/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
+			     $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h
+	@mkdir -p $(USER_OUT)
+	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $<
+
+$(USER_OUT)/image-check-test: $(TDX)/image-check-test.c \
+			      $(REPO)/arch/x86/virt/vmx/tdx/update_image.c \
+			      $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h
+	@mkdir -p $(USER_OUT)
+	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
+
+user: $(USER_OUT)/tdx-sim-mkimage $(USER_OUT)/image-check-test \
+      $(USER_OUT)/tdx-module-update
+
+$(USER_OUT)/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
+	@mkdir -p $(USER_OUT)
+	gcc $(USER_CFLAGS) -o $@ $<
+
+$(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) -o $@ $<
+
+$(VM)/bin/tdx-demo: $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h \
+		    $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -I$(TDX)/uapi -I$(SELFTESTS) \
+		-o $@ $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c
+
+$(VM)/bin/tdx_update_test: tree $(wildcard $(SELFTESTS)/*.[ch]) $(SELFTESTS)/Makefile
+	@mkdir -p $(VM)/bin
+	$(MAKE) -s -C $(SELFTESTS) OUTPUT=$(VM)/bin \
+		KSRC=$(SRC)/tools/testing/selftests TDX=$(TDX) \
+		ARCH_TDX=$(REPO)/arch/x86/virt/vmx/tdx
+
+vm-progs: $(VM_PROGS)
+
+$(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh
+	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
+
+# The test kernel alone (make check builds it as part of the KUnit run).
+kernel: tree
+	@$(KUNIT) build $(KUNIT_ARGS) > $(B)/kernel.out 2>&1 || \
+		{ tail -n 40 $(B)/kernel.out; exit 1; }
+
 # Build, boot, run the KUnit suites; then judge the whole console log.
-check: tree
+check: tree user $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
+	@$(USER_OUT)/image-check-test $(USER_OUT)/tdx-sim-mkimage \
+		$(USER_OUT)/scratch.img > $(USER_OUT)/image-check.tap || true
+	@bash $(REPO)/tools/tdx/test-cli.sh $(USER_OUT)/tdx-module-update \
+		> $(USER_OUT)/cli.tap 2>$(USER_OUT)/cli.err || true
 	@start=$$(date +%s); \
 	$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/kunit.json $(SUITE) \
 		> $(B)/kunit.out 2>&1; rc=$$?; \
@@ -64,16 +128,29 @@ check: tree
 		$(B)/kunit.out | tail -n 40 || true; \
 	if [ $$rc -ne 0 ] && [ ! -s $(KOUT)/test.log ]; then \
 		tail -n 60 $(B)/kunit.out; echo "0 passed, 1 failed"; exit 1; fi; \
+	echo "KUnit done: $$(( $$(date +%s) - start )) s; selftests in the VM..."; \
+	$(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz selftests \
+		$(VM)/out $(VM_TIMEOUT) $(ACCEL) || true; \
+	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
+	cat $(KOUT)/test.log $(VM)/out/console.log > $(B)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
-	python3 $(TDX)/check-log.py $(KOUT)/test.log $(B)/kunit.json
+	python3 $(TDX)/check-log.py $(B)/console-all.log $(B)/kunit.json \
+		$(USER_OUT)/image-check.tap $(USER_OUT)/cli.tap \
+		$(VM)/out/selftests.out
 
 kunit: check
 
-run: tree
-	@$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/demo.json 'tdx_integrity*' \
-		> $(B)/demo.out 2>&1; \
-	grep -o 'tdx_demo: .*' $(KOUT)/test.log || true; \
-	python3 $(TDX)/check-log.py $(KOUT)/test.log $(B)/demo.json | tail -n 2
+# The demo.  NOGATE=1 replays it with the gate switched off (test only).
+DEMO_RUN := $(if $(NOGATE),demo-nogate,demo)
+run: kernel $(VM)/initramfs.cpio.gz
+	@echo "Booting the test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
+	@$(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $(DEMO_RUN) \
+		$(VM)/demo $(VM_TIMEOUT) $(ACCEL); rc=$$?; \
+	grep -v '^tdx_vm: exit=' $(VM)/demo/$(DEMO_RUN).out; \
+	python3 $(TDX)/check-log.py $(VM)/demo/console.log - \
+		> $(VM)/demo/judge.out; \
+	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/demo/judge.out; \
+	grep -q '^kernel reports: 0$$' $(VM)/demo/judge.out && exit $$rc; exit 1
 
 clean:
 	rm -rf $(B)

@@ -12,6 +12,7 @@ Usage: check-log.py LOG [KUNIT_JSON|-] [TAP...]
        check-log.py --selftest
 """
 import json
+import os
 import re
 import sys
 
@@ -95,12 +96,27 @@ def main():
         except (OSError, ValueError) as e:
             print(f'check-log: cannot read KUnit results: {e}')
     for tap in sys.argv[3:]:
-        for line in open(tap, errors='replace'):
+        name = os.path.splitext(os.path.basename(tap))[0]
+        plan, seen = None, 0
+        try:
+            lines = open(tap, errors='replace').readlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            p = re.match(r'1\.\.(\d+)\s*$', line)
+            if p and plan is None:
+                plan = int(p.group(1))
             # Top-level results only: one line per test case.
             m = re.match(r'(not ok|ok) \d+ (.*?)(\s+# (SKIP|skip).*)?$', line)
             if m:
+                seen += 1
                 status = 'SKIP' if m.group(3) else ('PASS' if m.group(1) == 'ok' else 'FAIL')
-                results.append(('selftests', m.group(2).strip(), status))
+                results.append((name, m.group(2).strip(), status))
+        # A run that died counts every test it never reported.
+        if plan is None:
+            results.append((name, 'TAP plan (the run produced no plan)', 'FAIL'))
+        for i in range(seen, plan or 0):
+            results.append((name, f'test {i + 1} never reported', 'FAIL'))
 
     suites = {}
     for suite, _, status in results:

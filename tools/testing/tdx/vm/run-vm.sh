@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test kernel with the test initramfs, two vCPUs, and play one
+# run.  The kernel log goes to OUTDIR/console.log, what the run printed
+# to OUTDIR/RUN.out.  Exits with the run's own exit code (125 if the VM
+# never said it finished).
+#
+# Usage: run-vm.sh BZIMAGE INITRAMFS RUN OUTDIR [TIMEOUT_S] [ACCEL]
+set -uo pipefail
+
+kernel=$1 initrd=$2 run=$3 outdir=$4 limit=${5:-900} accel=${6:-tcg}
+mkdir -p "$outdir"
+console=$outdir/console.log
+output=$outdir/$run.out
+: > "$output"
+
+timeout "$limit" qemu-system-x86_64 -nodefaults -m 2048 -smp 2 \
+	-accel "$accel" -bios qboot.rom -no-reboot -nographic \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 kunit.enable=0 panic=-1 tdx.run=$run" \
+	-serial "file:$console" -serial "file:$output" -monitor none \
+	</dev/null >/dev/null 2>&1
+qemu_rc=$?
+
+rc=$(sed -n 's/^tdx_vm: exit=\([0-9]*\).*/\1/p' "$output" | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "run-vm: the VM did not finish the run (qemu exit $qemu_rc)" >&2
+	exit 125
+fi
+exit "$rc"
