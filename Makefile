@@ -3,10 +3,12 @@
 # Entry points:
 #   make check        build the test kernel, run every KUnit suite in QEMU,
 #                     judge the console log; closes with "N passed, N failed"
-#   make run          the demo: boot the test kernel and run the integrity
-#                     scenario on the simulated TDX module
+#   make run          the demo: builds in flight, an update through
+#                     tdx-module-update, builds queuing behind it (NOGATE=1:
+#                     the same with the gate off)
 #   make kunit SUITE='tdx_update_gate*'
 #                     the inner loop: one suite (a kunit.py glob)
+#   make shell        a shell in the VM, to try tdx-module-update by hand
 #   make tree         prepare build/src only
 #   make deps         install missing Debian packages (needs root)
 #   make clean        remove build/
@@ -30,8 +32,9 @@ SUITE ?=
 DEB_PKGS := linux-source-6.12 qemu-system-x86 build-essential flex bison bc \
 	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static
 KUNIT = cd $(SRC) && python3 tools/testing/kunit/kunit.py
-KUNIT_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
-	     --jobs=$(JOBS) --timeout=$(KUNIT_TIMEOUT) \
+KBUILD_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
+	      --jobs=$(JOBS)
+KUNIT_ARGS = $(KBUILD_ARGS) --timeout=$(KUNIT_TIMEOUT) \
 	     --qemu_args='-smp 2 -accel $(ACCEL)'
 
 USER_OUT := $(B)/user
@@ -46,9 +49,9 @@ SELFTESTS := $(REPO)/tools/testing/selftests/tdx
 VM_TIMEOUT ?= 1200
 STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
 VM_PROGS := $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
-	    $(VM)/bin/tdx_update_test
+	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-sim-mkimage
 
-.PHONY: all check kunit run tree deps clean user vm-progs kernel
+.PHONY: all check kunit run shell tree deps clean user vm-progs kernel
 
 all: check
 
@@ -104,14 +107,19 @@ $(VM)/bin/tdx_update_test: tree $(wildcard $(SELFTESTS)/*.[ch]) $(SELFTESTS)/Mak
 		KSRC=$(SRC)/tools/testing/selftests TDX=$(TDX) \
 		ARCH_TDX=$(REPO)/arch/x86/virt/vmx/tdx
 
+$(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $<
+
 vm-progs: $(VM_PROGS)
 
-$(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh
+$(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
+			 $(TDX)/vm/motd
 	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
 
 # The test kernel alone (make check builds it as part of the KUnit run).
 kernel: tree
-	@$(KUNIT) build $(KUNIT_ARGS) > $(B)/kernel.out 2>&1 || \
+	@$(KUNIT) build $(KBUILD_ARGS) > $(B)/kernel.out 2>&1 || \
 		{ tail -n 40 $(B)/kernel.out; exit 1; }
 
 # Build, boot, run the KUnit suites; then judge the whole console log.
@@ -151,6 +159,15 @@ run: kernel $(VM)/initramfs.cpio.gz
 		> $(VM)/demo/judge.out; \
 	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/demo/judge.out; \
 	grep -q '^kernel reports: 0$$' $(VM)/demo/judge.out && exit $$rc; exit 1
+
+# A shell in the VM, to try tdx-module-update by hand (see /etc/motd there).
+shell: kernel $(VM)/initramfs.cpio.gz
+	@echo "Booting; leave with 'exit' (or Ctrl-A x)."
+	@qemu-system-x86_64 -nodefaults -m 2048 -smp 2 -accel $(ACCEL) \
+		-bios qboot.rom -no-reboot -nographic \
+		-kernel $(BZIMAGE) -initrd $(VM)/initramfs.cpio.gz \
+		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
+		-serial mon:stdio -serial null
 
 clean:
 	rm -rf $(B)

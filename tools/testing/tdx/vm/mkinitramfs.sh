@@ -16,6 +16,8 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/init" "$root/init"
+mkdir -p "$root/etc"
+cp "$here/motd" "$root/etc/motd"
 chmod 755 "$root/init"
 for prog in "$@"; do
 	cp "$prog" "$root/bin/"
