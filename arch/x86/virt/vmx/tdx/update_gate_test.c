@@ -62,6 +62,18 @@ static unsigned long shutdowns(void)
 	return tdx_sim_calls(TDH_SYS_SHUTDOWN);
 }
 
+/* Take build hold @a, then start an update that waits behind it. */
+static void hold_and_start_update(struct kunit *test, struct tdx_build_hold *a,
+				  struct tdx_kunit_updater *u,
+				  unsigned int timeout_ms)
+{
+	KUNIT_ASSERT_EQ(test, tdx_build_begin(a, false), 0);
+	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(u, &gate_img,
+						      timeout_ms, false), 0);
+	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
+						     BOUND_MS));
+}
+
 static void begin_end_counts_builds(struct kunit *test)
 {
 	struct tdx_build_hold a = {}, b = {};
@@ -182,11 +194,7 @@ static void builds_arriving_wait_behind_update(struct kunit *test)
 	struct tdx_build_hold a = {};
 	int i;
 
-	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
-						      BOUND_MS, false), 0);
-	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
-						     BOUND_MS));
+	hold_and_start_update(test, &a, &u, BOUND_MS);
 
 	for (i = 0; i < ARRAY_SIZE(late); i++)
 		KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(&late[i], false),
@@ -216,11 +224,7 @@ static void nonblock_begin_fails_while_update_pending(struct kunit *test)
 	struct tdx_kunit_updater u = {};
 	struct tdx_build_hold a = {}, nb = {};
 
-	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
-						      BOUND_MS, false), 0);
-	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
-						     BOUND_MS));
+	hold_and_start_update(test, &a, &u, BOUND_MS);
 
 	KUNIT_EXPECT_EQ(test, tdx_build_begin(&nb, true), -EAGAIN);
 	KUNIT_EXPECT_FALSE(test, tdx_build_held(&nb));
@@ -240,11 +244,7 @@ static void killed_waiter_leaves_no_hold(struct kunit *test)
 	struct tdx_kunit_builder w = {};
 	struct tdx_build_hold a = {};
 
-	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
-						      BOUND_MS, false), 0);
-	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
-						     BOUND_MS));
+	hold_and_start_update(test, &a, &u, BOUND_MS);
 	KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(&w, false), 0);
 	msleep(SETTLE_MS);
 	KUNIT_ASSERT_FALSE(test, completion_done(&w.begun));
@@ -280,11 +280,7 @@ static void deadline_aborts_update(struct kunit *test)
 	struct tdx_build_hold a = {};
 	struct tdx_module_version v;
 
-	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
-						      300, false), 0);
-	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
-						     BOUND_MS));
+	hold_and_start_update(test, &a, &u, 300);
 	KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(&w, false), 0);
 
 	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&u.done, BOUND_MS));
@@ -307,11 +303,7 @@ static void cancel_aborts_waiting_update(struct kunit *test)
 	struct tdx_kunit_builder w = {};
 	struct tdx_build_hold a = {};
 
-	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
-						      BOUND_MS, false), 0);
-	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
-						     BOUND_MS));
+	hold_and_start_update(test, &a, &u, BOUND_MS);
 	KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(&w, false), 0);
 	msleep(SETTLE_MS);
 
@@ -381,11 +373,7 @@ static void second_update_is_refused(struct kunit *test)
 	struct tdx_update_request req;
 	struct tdx_build_hold a = {};
 
-	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
-						      BOUND_MS, false), 0);
-	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
-						     BOUND_MS));
+	hold_and_start_update(test, &a, &u, BOUND_MS);
 	tdx_update_request_init(&req, BOUND_MS, false);
 	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, gate_img.data,
 						gate_img.size), -EBUSY);
