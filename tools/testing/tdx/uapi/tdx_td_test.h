@@ -8,7 +8,8 @@
  *  TDX_TD_INIT_VM          data -> struct tdx_td_init_vm.  Takes the TD's
  *                          build hold (waits while a module update is
  *                          pending; O_NONBLOCK on the file: EAGAIN
- *                          instead; a signal while waiting: EINTR) and
+ *                          instead; the wait is killable: a fatal
+ *                          signal ends it and no hold is taken) and
  *                          runs TDH.MNG.CREATE, KEY.CONFIG and INIT.
  *  TDX_TD_INIT_MEM_REGION  data -> struct tdx_td_init_mem_region; flags
  *                          TDX_TD_MEASURE extends the MRTD with the

@@ -715,6 +715,12 @@ static int update_precheck(void)
 		break;
 	}
 
+	/* Checked again under cpus_read_lock(); this says so before waiting. */
+	if (!cpumask_equal(cpu_online_mask, cpu_present_mask)) {
+		pr_err("update refused: bring all CPUs online first\n");
+		return -EBUSY;
+	}
+
 	ret = seamldr_get_info(&info);
 	if (ret)
 		return ret;
