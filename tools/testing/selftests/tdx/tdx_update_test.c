@@ -1324,6 +1324,67 @@ TEST_F_TIMEOUT(tdx, kill9_mid_build, 90)
 	expect_updated(_metadata, self);
 }
 
+/*
+ * A process killed while its INIT_VM waits behind a pending update
+ * leaves no build hold: the count stays at the one build in flight, and
+ * the update goes through as soon as that one ends.
+ */
+TEST_F_TIMEOUT(tdx, kill9_while_queued_behind_update, 90)
+{
+	static struct upload up;
+	struct pollfd pfd;
+	int pipefd[2], status;
+	struct td a;
+	char c = 0;
+
+	REQUIRE_FW();
+	td_start(_metadata, self, &a, 60);
+	upload_next(_metadata, self, &up, true);
+	ASSERT_TRUE(wait_for_state("waiting", STATE_WAIT_MS));
+
+	ASSERT_EQ(0, pipe(pipefd));
+	self->child = fork();
+	ASSERT_GE(self->child, 0);
+	if (!self->child) {
+		int fd = open(TDX_TD_TEST_DEVICE, O_RDWR);
+
+		close(pipefd[0]);
+		c = fd < 0 ? 'e' : 'r';
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(2);
+		/* Blocks behind the update until killed. */
+		init_vm(fd, 4);
+		_exit(3);
+	}
+	close(pipefd[1]);
+	pfd.fd = pipefd[0];
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+	ASSERT_EQ('r', c);
+
+	sleep_ms(300);
+	/* Still waiting: no hold, and the update still waits for build a. */
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+	EXPECT_TRUE(sysfs_is(HOST_STATE, "waiting"));
+	ASSERT_EQ(0, kill(self->child, SIGKILL));
+	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
+	self->child = 0;
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+	EXPECT_FALSE(upload_done(&up));
+
+	td_finish(_metadata, &a);
+	upload_wait(&up);
+	upload_free(&up);
+	ASSERT_EQ(0, up.ret);
+	EXPECT_STREQ("", up.error);
+	expect_updated(_metadata, self);
+	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
+	td_close(self, &a);
+}
+
 TEST_F_TIMEOUT(tdx, nonblock_build_eagain_while_update_pending, 90)
 {
 	struct td a, b, c;
