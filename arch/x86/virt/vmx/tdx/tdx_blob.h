@@ -5,7 +5,7 @@
  * This header and update_image.c build in the kernel and, unchanged, in
  * userspace (the image fuzzer and the image maker), so they use nothing
  * but fixed-width types.  Userspace builds define __packed on the command
- * line (-D'__packed=__attribute__((__packed__))').
+ * line (USER_CPPFLAGS in the top-level Makefile).
  */
 #ifndef _X86_VIRT_TDX_BLOB_H
 #define _X86_VIRT_TDX_BLOB_H
