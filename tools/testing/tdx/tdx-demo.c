@@ -203,18 +203,20 @@ static void *builder_fn(void *arg)
 
 	sha384_init(&b->expect);
 	for (i = 0; i < b->pages; i++) {
+		unsigned long long gpa = (unsigned long long)i * PAGE;
+		/* Advanced past the page on return, as KVM does. */
 		struct tdx_td_init_mem_region r = {
 			.source_addr = (unsigned long)page,
-			.gpa = (unsigned long long)i * PAGE, .nr_pages = 1,
+			.gpa = gpa, .nr_pages = 1,
 		};
 
 		memset(page, b->name[3] + i, sizeof(page));
 		b->err = td_cmd(fd, TDX_TD_INIT_MEM_REGION, TDX_TD_MEASURE, &r);
 		if (b->err)
 			goto out;
-		expect_record(&b->expect, "MEM.PAGE.ADD", r.gpa);
+		expect_record(&b->expect, "MEM.PAGE.ADD", gpa);
 		for (c = 0; c < PAGE / 256; c++) {
-			expect_record(&b->expect, "MR.EXTEND", r.gpa + c * 256);
+			expect_record(&b->expect, "MR.EXTEND", gpa + c * 256);
 			sha384_update(&b->expect, page + c * 256, 256);
 		}
 		sleep_ms(b->pause_ms);

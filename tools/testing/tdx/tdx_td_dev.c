@@ -96,7 +96,8 @@ static int td_init_mem_region(struct td_file *tf, struct tdx_td_cmd *cmd)
 	if (copy_from_user(&args, u64_to_user_ptr(cmd->data), sizeof(args)))
 		return -EFAULT;
 	if (!tf->inited || tf->td.finalized || !args.nr_pages ||
-	    !IS_ALIGNED(args.gpa, TDX_PAGE_SIZE))
+	    !IS_ALIGNED(args.gpa, TDX_PAGE_SIZE) ||
+	    args.gpa + args.nr_pages * TDX_PAGE_SIZE <= args.gpa)
 		return -EINVAL;
 	if (args.nr_pages > tf->td.max_pages - tf->td.nr_pages)
 		return -ENOSPC;
@@ -118,10 +119,20 @@ static int td_init_mem_region(struct td_file *tf, struct tdx_td_cmd *cmd)
 		ret = tdx_sim_td_add_page(&tf->td,
 					  args.gpa + i * TDX_PAGE_SIZE, buf,
 					  cmd->flags & TDX_TD_MEASURE);
+		if (ret)
+			break;
 	}
 	if (ret == -EIO)
 		cmd->hw_error = tf->td.status;
 	kfree(buf);
+
+	/* As KVM does: say how far it got, so the caller can go on. */
+	args.gpa += i * TDX_PAGE_SIZE;
+	args.source_addr += i * TDX_PAGE_SIZE;
+	args.nr_pages -= i;
+	if (copy_to_user(u64_to_user_ptr(cmd->data), &args, sizeof(args)) &&
+	    !ret)
+		ret = -EFAULT;
 	return ret;
 }
 

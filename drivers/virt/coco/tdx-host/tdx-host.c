@@ -26,9 +26,10 @@
  * @fwl: the firmware-upload device, NULL without runtime update support
  * @timeout_ms: deadline for an upload's wait for builds
  * @nonblock: uploads fail with device-busy instead of waiting
- * @lock: protects @req and @active against cancel
+ * @lock: protects @req, @active and @removing against cancel and remove
  * @req: the current upload's request
  * @active: @req is in use, from prepare until the update returned
+ * @removing: the device goes away: refuse new uploads
  */
 struct tdx_host {
 	struct fw_upload *fwl;
@@ -37,6 +38,7 @@ struct tdx_host {
 	spinlock_t lock;	/* see above */
 	struct tdx_update_request req;
 	bool active;
+	bool removing;
 };
 
 static struct tdx_host tdx_host = {
@@ -84,21 +86,24 @@ static enum fw_upload_err tdx_host_prepare(struct fw_upload *fwl,
 	struct tdx_host *host = fwl->dd_handle;
 	int ret;
 
-	switch (tdx_update_state()) {
-	case TDX_UPDATE_DEAD:
+	/*
+	 * "unsupported" may only mean that no module answered yet:
+	 * tdx_module_update() probes again and decides.
+	 */
+	if (tdx_update_state() == TDX_UPDATE_DEAD) {
 		dev_err(&tdx_host_pdev->dev,
 			"update refused: TDX is unusable after a failed update\n");
 		return FW_UPLOAD_ERR_HW_ERROR;
-	case TDX_UPDATE_UNSUPPORTED:
-		return FW_UPLOAD_ERR_HW_ERROR;
-	default:
-		break;
 	}
 	ret = tdx_module_update_check(data, size);
 	if (ret)
 		return tdx_host_fw_err(ret);
 
 	spin_lock(&host->lock);
+	if (host->removing) {
+		spin_unlock(&host->lock);
+		return FW_UPLOAD_ERR_CANCELED;
+	}
 	tdx_update_request_init(&host->req, READ_ONCE(host->timeout_ms),
 				READ_ONCE(host->nonblock));
 	host->active = true;
@@ -114,9 +119,7 @@ static enum fw_upload_err tdx_host_write(struct fw_upload *fwl,
 	int ret;
 
 	/* The whole image is installed at once. */
-	if (offset)
-		return FW_UPLOAD_ERR_RW_ERROR;
-	ret = tdx_module_update(&host->req, data, size);
+	ret = offset ? -ENOMEM : tdx_module_update(&host->req, data, size);
 	spin_lock(&host->lock);
 	host->active = false;
 	spin_unlock(&host->lock);
@@ -269,9 +272,17 @@ ATTRIBUTE_GROUPS(tdx_host);
 
 static int tdx_host_probe(struct platform_device *pdev)
 {
+	struct tdx_module_version v;
 	struct fw_upload *fwl;
 
-	if (tdx_update_state() == TDX_UPDATE_UNSUPPORTED) {
+	/*
+	 * A module that answers and cannot be updated gets no upload
+	 * device.  One that does not answer yet may still be initialized
+	 * later (KVM does it on first use): register, and let the update
+	 * decide then.
+	 */
+	if (tdx_update_state() == TDX_UPDATE_UNSUPPORTED &&
+	    !tdx_module_version(&v)) {
 		dev_info(&pdev->dev, "no runtime update: tdx_module not registered\n");
 		return 0;
 	}
@@ -285,6 +296,10 @@ static int tdx_host_probe(struct platform_device *pdev)
 
 static void tdx_host_remove(struct platform_device *pdev)
 {
+	/* An upload that has not started its update yet must not start it. */
+	spin_lock(&tdx_host.lock);
+	tdx_host.removing = true;
+	spin_unlock(&tdx_host.lock);
 	if (tdx_host.fwl)
 		firmware_upload_unregister(tdx_host.fwl);
 	tdx_host.fwl = NULL;
@@ -292,7 +307,7 @@ static void tdx_host_remove(struct platform_device *pdev)
 
 static struct platform_driver tdx_host_driver = {
 	.probe = tdx_host_probe,
-	.remove_new = tdx_host_remove,
+	.remove = tdx_host_remove,
 	.driver = {
 		.name = "tdx_host",
 		.dev_groups = tdx_host_groups,

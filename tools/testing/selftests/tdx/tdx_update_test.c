@@ -1098,6 +1098,48 @@ TEST_F(tdx, bad_user_pointer)
 	td_close(self, &td);
 }
 
+/*
+ * As with KVM, INIT_MEM_REGION says how far it got: with the third of
+ * three source pages unreadable, it fails with EFAULT and hands back a
+ * region advanced past the two pages it added.  Going on from there
+ * with a readable page finishes the region, measured exactly once.
+ */
+TEST_F(tdx, mem_region_reports_progress)
+{
+	struct tdx_td_init_mem_region region;
+	struct td td;
+	u8 *src;
+
+	src = mmap(NULL, 3 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	fill_pages(src, 3, 37);
+	ASSERT_EQ(0, mprotect(src + 2 * PAGE_SZ, PAGE_SZ, PROT_NONE));
+
+	ASSERT_EQ(0, td_open(self, &td, 0));
+	ASSERT_EQ(0, init_vm(td.fd, 4));
+	region = (struct tdx_td_init_mem_region){
+		.source_addr = (uintptr_t)src, .gpa = 0x10000, .nr_pages = 3,
+	};
+	EXPECT_EQ(-EFAULT, td_cmd(td.fd, TDX_TD_INIT_MEM_REGION,
+				  TDX_TD_MEASURE, &region));
+	EXPECT_EQ(1ULL, region.nr_pages);
+	EXPECT_EQ(0x12000ULL, region.gpa);
+	EXPECT_EQ((__u64)(uintptr_t)(src + 2 * PAGE_SZ), region.source_addr);
+	tracker_add(&td.expect, 0x10000, src, 2, true);
+
+	ASSERT_EQ(0, mprotect(src + 2 * PAGE_SZ, PAGE_SZ, PROT_READ));
+	EXPECT_EQ(0, td_cmd(td.fd, TDX_TD_INIT_MEM_REGION, TDX_TD_MEASURE,
+			    &region));
+	EXPECT_EQ(0ULL, region.nr_pages);
+	EXPECT_EQ(0x13000ULL, region.gpa);
+	tracker_add(&td.expect, 0x12000, src + 2 * PAGE_SZ, 1, true);
+
+	td_finish(_metadata, &td);
+	td_close(self, &td);
+	munmap(src, 3 * PAGE_SZ);
+}
+
 /* ---- Privileges ---------------------------------------------------------- */
 
 /* In a child: drop to nobody; 0 or an exit code. */

@@ -14,7 +14,9 @@
  *  TDX_TD_INIT_MEM_REGION  data -> struct tdx_td_init_mem_region; flags
  *                          TDX_TD_MEASURE extends the MRTD with the
  *                          content.  Adds nr_pages pages from source_addr
- *                          at gpa.
+ *                          at gpa.  On return, as with KVM, the struct is
+ *                          advanced past the pages that were added
+ *                          (nr_pages 0 when all were).
  *  TDX_TD_FINALIZE_VM      TDH.MR.FINALIZE; gives the build hold back.
  *  TDX_TD_GET_MRTD         data -> struct tdx_td_mrtd, after finalize.
  *

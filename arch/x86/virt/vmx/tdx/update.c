@@ -598,7 +598,8 @@ static int update_thread(void *data)
 	}
 
 	req->ret = ret;
-	complete(&req->done);
+	/* complete_all(): done stays done, so a reused request is caught. */
+	complete_all(&req->done);
 	return 0;
 }
 
