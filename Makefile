@@ -140,11 +140,24 @@ check: tree user $(VM)/initramfs.cpio.gz
 	$(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz selftests \
 		$(VM)/out $(VM_TIMEOUT) $(ACCEL) || true; \
 	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
-	cat $(KOUT)/test.log $(VM)/out/console.log > $(B)/console-all.log; \
+	echo "the demo, with the gate and without, in the VM..."; \
+	echo "1..2" > $(VM)/demo.tap; n=0; \
+	for d in demo demo-nogate; do \
+		n=$$((n + 1)); \
+		if $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $$d \
+			$(VM)/check-$$d $(VM_TIMEOUT) $(ACCEL); \
+		then echo "ok $$n $$d"; else echo "not ok $$n $$d"; fi \
+			>> $(VM)/demo.tap; \
+		grep -E '^(NOT )?(VERIFIED|SHOWN)' $(VM)/check-$$d/$$d.out | \
+			cut -c1-76; \
+	done; \
+	cat $(KOUT)/test.log $(VM)/out/console.log \
+		$(VM)/check-demo/console.log $(VM)/check-demo-nogate/console.log \
+		> $(B)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B)/console-all.log $(B)/kunit.json \
 		$(USER_OUT)/image-check.tap $(USER_OUT)/cli.tap \
-		$(VM)/out/selftests.out
+		$(VM)/out/selftests.out $(VM)/demo.tap
 
 kunit: check
 
