@@ -48,8 +48,11 @@ BZIMAGE := $(KOUT)/arch/x86/boot/bzImage
 SELFTESTS := $(REPO)/tools/testing/selftests/tdx
 VM_TIMEOUT ?= 1200
 STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
+# The VM programs built on tdx_vmlib.c: tdx-stress, tdx-faults, tdx-bench.
+VMLIB_TOOLS := $(patsubst $(TDX)/%.c,$(VM)/bin/%,$(wildcard \
+	       $(TDX)/tdx-stress.c $(TDX)/tdx-faults.c $(TDX)/tdx-bench.c))
 VM_PROGS := $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
-	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-sim-mkimage
+	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-sim-mkimage $(VMLIB_TOOLS)
 
 .PHONY: all check kunit run shell tree deps clean user vm-progs kernel
 
@@ -110,6 +113,14 @@ $(VM)/bin/tdx_update_test: tree $(wildcard $(SELFTESTS)/*.[ch]) $(SELFTESTS)/Mak
 $(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h
 	@mkdir -p $(VM)/bin
 	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $<
+
+VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
+VMLIB_DEPS := $(VMLIB_SRC) $(TDX)/tdx_vmlib.h $(SELFTESTS)/sha384.h \
+	      $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
+$(VM)/bin/tdx-%: $(TDX)/tdx-%.c $(VMLIB_DEPS)
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -I$(TDX)/uapi -I$(SELFTESTS) \
+		-o $@ $< $(VMLIB_SRC) -lm
 
 vm-progs: $(VM_PROGS)
 

@@ -43,6 +43,7 @@
 #include <linux/delay.h>
 #include <linux/init.h>
 #include <linux/io.h>
+#include <linux/kstrtox.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -1022,6 +1023,145 @@ void tdx_sim_running_module(struct tdx_sim_module_desc *desc)
 	raw_spin_unlock_irqrestore(&sim_lock, flags);
 }
 EXPORT_SYMBOL_GPL(tdx_sim_running_module);
+
+/* ---- Control from userspace, for the VM tests ----------------------- */
+
+/*
+ * Test kernels only: the same knobs as above, as write-only module
+ * parameters under /sys/module/tdx_sim/parameters/, so that programs in
+ * the test VM can inject faults and power-cycle the module:
+ *
+ *   fault     "LEAF CPU SKIP TIMES STATUS" adds a fault (CPU -1: any,
+ *             TIMES 0: always); "clear" removes them all
+ *   latency   "LEAF US" sets a leaf's latency
+ *   reset     "N": tdx_sim_reset() with N updates remaining, also after
+ *             a failed update left TDX dead; EBUSY while a build hold
+ *             is out or an update is pending.  TDs still open are
+ *             forgotten: close them first.
+ *
+ * and read-only counters: faults_fired, live_tds, sensitive_tds,
+ * seamldr_overlaps, remaining, running ("MAJOR.MINOR.UPDATE CRYPTO").
+ */
+/*
+ * Parse exactly @n blank-separated numbers, in any base kstrtoull()
+ * takes; a negative one is stored two's complement.
+ */
+static int parse_numbers(const char *val, u64 *v, unsigned int n)
+{
+	char buf[128], *p = buf, *tok;
+	unsigned int i = 0;
+	s64 neg;
+
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -EINVAL;
+	while ((tok = strsep(&p, " \t\n"))) {
+		if (!*tok)
+			continue;
+		if (i == n)
+			return -EINVAL;
+		if (*tok == '-') {
+			if (kstrtoll(tok, 0, &neg))
+				return -EINVAL;
+			v[i++] = neg;
+		} else if (kstrtoull(tok, 0, &v[i++])) {
+			return -EINVAL;
+		}
+	}
+	return i == n ? 0 : -EINVAL;
+}
+
+static int fault_set(const char *val, const struct kernel_param *kp)
+{
+	u64 v[5];
+	int cpu;
+
+	if (sysfs_streq(val, "clear")) {
+		tdx_sim_clear_faults();
+		return 0;
+	}
+	if (parse_numbers(val, v, 5))
+		return -EINVAL;
+	cpu = (int)v[1];
+	if (leaf_index(v[0]) < 0 || cpu < -1 || cpu >= (int)nr_cpu_ids ||
+	    v[2] > UINT_MAX || v[3] > UINT_MAX || !v[4])
+		return -EINVAL;
+	return tdx_sim_add_fault(v[0], cpu, v[2], v[3], v[4]);
+}
+
+static const struct kernel_param_ops fault_ops = { .set = fault_set };
+module_param_cb(fault, &fault_ops, NULL, 0200);
+MODULE_PARM_DESC(fault, "LEAF CPU SKIP TIMES STATUS, or clear: test only");
+
+static int latency_set(const char *val, const struct kernel_param *kp)
+{
+	u64 v[2];
+
+	if (parse_numbers(val, v, 2) || v[1] > USEC_PER_SEC)
+		return -EINVAL;
+	return tdx_sim_set_latency_us(v[0], v[1]);
+}
+
+static const struct kernel_param_ops latency_ops = { .set = latency_set };
+module_param_cb(latency, &latency_ops, NULL, 0200);
+MODULE_PARM_DESC(latency, "LEAF MICROSECONDS: test only");
+
+static int reset_set(const char *val, const struct kernel_param *kp)
+{
+	u32 remaining;
+	int ret = kstrtou32(val, 0, &remaining);
+
+	if (ret)
+		return ret;
+	if (tdx_builds_in_flight() ||
+	    tdx_update_state() == TDX_UPDATE_WAITING ||
+	    tdx_update_state() == TDX_UPDATE_UPDATING)
+		return -EBUSY;
+	tdx_sim_reset(NULL, remaining);
+	return 0;
+}
+
+static const struct kernel_param_ops reset_ops = { .set = reset_set };
+module_param_cb(reset, &reset_ops, NULL, 0200);
+MODULE_PARM_DESC(reset, "power-cycle with N updates remaining: test only");
+
+enum sim_counter {
+	CNT_FAULTS_FIRED,
+	CNT_LIVE_TDS,
+	CNT_SENSITIVE_TDS,
+	CNT_SEAMLDR_OVERLAPS,
+	CNT_REMAINING,
+	CNT_RUNNING,
+};
+
+static int counter_get(char *buf, const struct kernel_param *kp)
+{
+	struct tdx_sim_module_desc d;
+
+	switch ((uintptr_t)kp->arg) {
+	case CNT_FAULTS_FIRED:
+		return sysfs_emit(buf, "%u\n", tdx_sim_faults_fired());
+	case CNT_LIVE_TDS:
+		return sysfs_emit(buf, "%u\n", tdx_sim_live_tds());
+	case CNT_SENSITIVE_TDS:
+		return sysfs_emit(buf, "%u\n", tdx_sim_sensitive_tds());
+	case CNT_SEAMLDR_OVERLAPS:
+		return sysfs_emit(buf, "%lu\n", tdx_sim_seamldr_overlaps());
+	case CNT_REMAINING:
+		return sysfs_emit(buf, "%u\n", tdx_sim_remaining_updates());
+	}
+	tdx_sim_running_module(&d);
+	return sysfs_emit(buf, "%u.%u.%02u %u\n", d.major, d.minor, d.update,
+			  d.crypto_lib_version);
+}
+
+static const struct kernel_param_ops counter_ops = { .get = counter_get };
+module_param_cb(faults_fired, &counter_ops, (void *)CNT_FAULTS_FIRED, 0444);
+module_param_cb(live_tds, &counter_ops, (void *)CNT_LIVE_TDS, 0444);
+module_param_cb(sensitive_tds, &counter_ops, (void *)CNT_SENSITIVE_TDS, 0444);
+module_param_cb(seamldr_overlaps, &counter_ops, (void *)CNT_SEAMLDR_OVERLAPS,
+		0444);
+module_param_cb(remaining, &counter_ops, (void *)CNT_REMAINING, 0444);
+module_param_cb(running, &counter_ops, (void *)CNT_RUNNING, 0444);
 
 /* Boot the simulated module before the update code probes it. */
 static int __init tdx_sim_init(void)

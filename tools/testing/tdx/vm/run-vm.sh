@@ -6,10 +6,13 @@
 # to OUTDIR/RUN.out.  Exits with the run's own exit code (125 if the VM
 # never said it finished).
 #
-# Usage: run-vm.sh BZIMAGE INITRAMFS RUN OUTDIR [TIMEOUT_S] [ACCEL]
+# Usage: run-vm.sh BZIMAGE INITRAMFS RUN OUTDIR [TIMEOUT_S] [ACCEL] [OPTS]
+#
+# OPTS: the run program's arguments, comma-separated (tdx.opts=).
 set -uo pipefail
 
 kernel=$1 initrd=$2 run=$3 outdir=$4 limit=${5:-900} accel=${6:-tcg}
+opts=${7:-}
 mkdir -p "$outdir"
 console=$outdir/console.log
 output=$outdir/$run.out
@@ -18,7 +21,7 @@ output=$outdir/$run.out
 timeout "$limit" qemu-system-x86_64 -nodefaults -m 2048 -smp 2 \
 	-accel "$accel" -bios qboot.rom -no-reboot -nographic \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 kunit.enable=0 panic=-1 tdx.run=$run" \
+	-append "console=ttyS0 kunit.enable=0 panic=-1 tdx.run=$run${opts:+ tdx.opts=$opts}" \
 	-serial "file:$console" -serial "file:$output" -monitor none \
 	</dev/null >/dev/null 2>&1
 qemu_rc=$?
