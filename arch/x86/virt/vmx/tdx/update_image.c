@@ -102,7 +102,7 @@ enum tdx_image_error tdx_image_check(const void *data, size_t size,
 
 	/* Both counts are bounded above, so this cannot overflow. */
 	expected = (u64)TDX_PAGE_SIZE *
-		   (1 + hdr->sigstruct_pages + hdr->module_pages);
+		   (1 + (u64)hdr->sigstruct_pages + hdr->module_pages);
 	if (size != expected)
 		return TDX_IMAGE_SIZE_MISMATCH;
 
