@@ -63,6 +63,7 @@ static DEFINE_MUTEX(tdx_update_mutex);
 /*
  * seamldr_lock: only one logical CPU may be inside the P-SEAMLDR at a
  * time.  Raw, because CPU_INSTALL runs inside stop_machine().  Innermost.
+ * During an update it also protects update_ctrl.install_failed.
  */
 static DEFINE_RAW_SPINLOCK(seamldr_lock);
 
@@ -92,16 +93,23 @@ static u64 tdx_sys_rd(u64 field, u64 *value)
 /*
  * Inside stop_machine() interrupts are off already, and the other CPUs
  * may hold the lock for as long as their installs take: spin politely.
+ * *@failed, protected by seamldr_lock, records that a call failed; the
+ * CPUs still queued for the lock then do not call the P-SEAMLDR at all,
+ * so the update stops at its first failure and uses up nothing more.
  */
-static u64 seamldr_call_stopped(u64 leaf, struct tdx_module_args *args)
+static u64 seamldr_call_stopped(u64 leaf, struct tdx_module_args *args,
+				bool *failed)
 {
-	u64 status;
+	u64 status = 0;
 
 	while (!raw_spin_trylock(&seamldr_lock)) {
 		touch_nmi_watchdog();
 		cpu_relax();
 	}
-	status = seamcall_ret(leaf, args);
+	if (!*failed) {
+		status = seamcall_ret(leaf, args);
+		*failed = status != 0;
+	}
 	raw_spin_unlock(&seamldr_lock);
 	return status;
 }
@@ -269,6 +277,7 @@ struct update_ctrl {
 	atomic_t acks;			/* CPUs yet to finish @step */
 	atomic_t failures;		/* CPUs that failed a step */
 	bool sys_init_done;		/* lead CPU finished TDH.SYS.INIT */
+	bool install_failed;		/* under seamldr_lock: an INSTALL failed */
 	unsigned int lead_cpu;
 	unsigned int nr_cpus;
 	u64 shutdown_rcx;
@@ -322,7 +331,8 @@ static u64 run_step(struct update_ctrl *ctrl, enum update_step step,
 	case UPDATE_CPU_INSTALL:
 		*leaf = P_SEAMLDR_INSTALL;
 		args.rcx = ctrl->params_pa;
-		return seamldr_call_stopped(P_SEAMLDR_INSTALL, &args);
+		return seamldr_call_stopped(P_SEAMLDR_INSTALL, &args,
+					    &ctrl->install_failed);
 	case UPDATE_CPU_INIT:
 		if (lead) {
 			*leaf = TDH_SYS_INIT;
@@ -765,25 +775,32 @@ EXPORT_SYMBOL_GPL(tdx_module_update_check);
  * flight (new builds wait behind the update), then updates all CPUs.
  * tdx_module_update_cancel() calls the update off while it waits.
  *
+ * The deadline runs from the start of the update task and covers only
+ * the wait for builds: once the update is past the point of no return it
+ * completes, whatever the deadline or a cancel.  On failure nothing
+ * changed, unless the error is -EIO and tdx_update_state() returns
+ * TDX_UPDATE_DEAD.
+ *
  * Context: process context; sleeps.  A fatal signal to the caller calls
  * the update off like cancel does.  @req must outlive any concurrent
  * tdx_module_update_cancel().
- * Return: 0 on success, or:
- *  -EMSGSIZE	the image has the wrong length
- *  -EINVAL	the image is malformed
- *  -EOPNOTSUPP	the module cannot be updated at runtime
- *  -ENXIO	TDX is dead after an earlier failed update
- *  -ENOSPC	the P-SEAMLDR accepts no more updates until reboot
- *  -EBUSY	another update runs, @req->nonblock and builds are in flight,
- *		or a TD is in an update-sensitive section; nothing changed
- *  -ETIMEDOUT	builds in flight did not end in time; nothing changed
- *  -ECANCELED	cancelled (or the caller killed) while waiting
- *  -EIO	a SEAMCALL failed; tdx_update_state() says whether the old
- *		module still runs or TDX is dead
- *  -ENOMEM	no memory for the image's pages
- *
- * -EBUSY is also returned when not every present CPU is online: each CPU
- * must install the new module.
+ * Return:
+ * * 0: the module was updated
+ * * -EMSGSIZE: the image has the wrong length
+ * * -EINVAL: the image is malformed
+ * * -EOPNOTSUPP: the module cannot be updated at runtime
+ * * -ENXIO: TDX is dead after an earlier failed update
+ * * -ENOSPC: the P-SEAMLDR accepts no more updates until reboot
+ * * -EBUSY: another update runs; @req->nonblock and builds are in
+ *   flight; a TD is in an update-sensitive section (the backstop); or
+ *   not every present CPU is online (each CPU must install the module)
+ * * -ETIMEDOUT: builds in flight did not end in time
+ * * -ECANCELED: cancelled, or the caller killed, while waiting
+ * * -EIO: a SEAMCALL failed (SEAMLDR.INFO, or a step of the update);
+ *   tdx_update_state() says whether the old module still runs or TDX is
+ *   dead
+ * * -ENOMEM: no memory for the image's pages
+ * * another negative errno: stop_machine() failed before any step ran
  */
 int tdx_module_update(struct tdx_update_request *req,
 		      const void *image, size_t size)
