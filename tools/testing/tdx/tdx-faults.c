@@ -1,0 +1,896 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tdx-faults: a fault campaign against runtime TDX module update, played
+ * in the test VM over the simulated module's fault injection.
+ *
+ * Each row of rows[] is one case: a fault (leaf, CPU, calls let through,
+ * calls failed, completion status) injected into one SEAMCALL of the
+ * update or of a TD build, or an update image that is malformed or that
+ * the P-SEAMLDR refuses.  Its expected outcome is written in the table,
+ * derived from the design (Documentation/arch/x86/tdx-module-update.rst)
+ * and from the code: update.c's state machine (SHUTDOWN on the lead CPU
+ * 0 with AVOID_COMPAT_SENSITIVE, SEAMLDR.INSTALL on each CPU in turn,
+ * TDH.SYS.INIT on the lead CPU, TDH.SYS.LP.INIT on each, TDH.SYS.UPDATE
+ * on the lead CPU, then TDH.SYS.RD of the new version; the first failure
+ * ends it; a failure after SHUTDOWN leaves TDX dead), sc_retry() (a
+ * SEAMCALL that returns TDX_RND_NO_ENTROPY is issued up to 10 times),
+ * the fw_upload error table of tdx-host.c, and the TD build path of
+ * tdx_sim_td.c (a failed SEAMCALL is EIO with the status in hw_error).
+ *
+ * Every row starts from a power-cycled simulator ("reset 64": module
+ * 1.5.06, 64 updates left) with two finalized TDs, then:
+ *
+ *  update and image rows  inject the fault, upload module 1.5.07;
+ *  build rows             inject the fault, build a third TD, and while
+ *                         it is still open read builds_in_flight and, if
+ *                         a hold is out, check that a nonblock upload is
+ *                         refused with device-busy; then close it and
+ *                         check that the module freed it.
+ *
+ * and observes, with the faults cleared again: the upload error (or the
+ * failed command and hw_error), update_state, the version the host
+ * reports (checked against the simulator's), whether the two finalized
+ * TDs still read the expected MRTD, num_remaining_updates, faults_fired,
+ * builds_in_flight once the failed TD is closed, and what comes next: a
+ * nonblock build and a nonblock upload of 1.5.08 must both succeed while
+ * TDX lives, and fail fast (ENXIO, preparing:hw-error) once it is dead.
+ * seamldr_overlaps must stay 0 throughout.
+ *
+ * Output is TAP, one test per row, then the table as comments.  Exit 0
+ * iff every row matched.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tdx_vmlib.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* SEAMCALL leaves, as in arch/x86/virt/vmx/tdx/tdx_update_abi.h and tdx.h */
+#define SEAMLDR_LEAF		0x8000000000000000ULL
+#define L_PAGE_ADD		2ULL
+#define L_KEY_CONFIG		8ULL
+#define L_MNG_CREATE		9ULL
+#define L_MR_EXTEND		16ULL
+#define L_MR_FINALIZE		17ULL
+#define L_MNG_INIT		21ULL
+#define L_SYS_INIT		33ULL
+#define L_SYS_RD		34ULL
+#define L_LP_INIT		35ULL
+#define L_SHUTDOWN		52ULL
+#define L_SYS_UPDATE		53ULL
+#define L_INFO			(SEAMLDR_LEAF | 0)
+#define L_INSTALL		(SEAMLDR_LEAF | 1)
+
+/* Completion statuses (tdx_update_abi.h; the last two asm/tdx.h) */
+#define S_OPERAND_INVALID	0xC000010000000000ULL
+#define S_OPERAND_BUSY		0x8000020000000000ULL
+#define S_OP_STATE_INCORRECT	0xC000030000000000ULL
+#define S_COMPAT_SENSITIVE	0x8000051200000000ULL
+#define S_EBADPARAM		0x8000000000000001ULL
+#define S_EBADSIG		0x8000000000000002ULL
+#define S_ENOSPC		0x8000000000000003ULL
+#define S_EBUSY			0x8000000000000005ULL
+#define S_NO_ENTROPY		0x8000020300000000ULL
+#define S_VMFAILINVALID		0x8000FF00FFFF0000ULL
+
+/* sc_retry(): RDRAND_RETRY_LOOPS calls while TDX_RND_NO_ENTROPY */
+#define RETRIES			10
+
+#define ALWAYS			0	/* fault TIMES: no end */
+#define ANY_CPU			(-1)
+#define ANY			(-1)	/* remaining: not checked */
+#define SOME			(-1)	/* faults fired: at least one */
+
+#define RESET_UPDATES		64
+#define OLD_UPDATE		6	/* the module a reset boots: 1.5.06 */
+#define NEW_UPDATE		7	/* the row's image */
+#define NEXT_UPDATE		8	/* the image of the follow-up upload */
+#define MOD_PAGES		2
+#define UPLOAD_POLL_MS		30000
+#define BLOCK_TIMEOUT_MS	"10000"
+#define ERR_LEN			160
+
+/* fw_upload's "error" attribute, "" (shown "ok") on success */
+#define E_OK		"ok"
+#define E_HW		"transferring:hw-error"
+#define E_BUSY		"transferring:device-busy"
+#define E_INVALID	"preparing:firmware-invalid"
+#define E_SIZE		"preparing:invalid-file-size"
+#define E_DEAD		"preparing:hw-error"
+
+enum row_kind { R_UPDATE, R_BUILD, R_IMAGE };
+
+/* What the row leaves behind. */
+enum end_state {
+	OLD,		/* idle, 1.5.06, the TDs kept */
+	NEW,		/* idle, 1.5.07, the TDs kept */
+	DEAD_LOST,	/* dead, no version, the TDs gone with the module */
+	DEAD_KEPT,	/* dead, no version, the module still runs the TDs */
+};
+
+enum image_kind {
+	IMG_GOOD, IMG_TOO_SHORT, IMG_BAD_VERSION, IMG_BAD_SIGNATURE,
+	IMG_RESERVED, IMG_NO_SIGSTRUCT, IMG_TWO_SIGSTRUCT, IMG_NO_MODULE,
+	IMG_TOO_MANY_MODULE, IMG_LONGER, IMG_SHORTER, IMG_BAD_DIGEST,
+	IMG_HANDOFF,
+};
+
+/**
+ * struct row - one case and its expected outcome
+ * @name: what it is
+ * @kind: what the row does after injecting the fault
+ * @leaf: the faulted leaf, 0 for none
+ * @cpu: the CPU it fails on, ANY_CPU
+ * @skip: matching calls let through first
+ * @times: calls failed, ALWAYS
+ * @status: the status they return
+ * @img: the image uploaded (update and image rows)
+ * @err: the upload error; build rows: the command that fails, NULL if
+ *	the build must succeed
+ * @end: the state afterwards
+ * @rem: num_remaining_updates afterwards, or ANY
+ * @fired: faults_fired, or SOME
+ * @open: build rows: builds_in_flight while the failed TD is open,
+ *	":busy" if a nonblock upload is then refused with device-busy, and
+ *	"/" live_tds once it is closed (the two finalized TDs)
+ */
+struct row {
+	const char *name;
+	enum row_kind kind;
+	unsigned long long leaf;
+	int cpu;
+	unsigned int skip;
+	unsigned int times;
+	unsigned long long status;
+	enum image_kind img;
+	const char *err;
+	enum end_state end;
+	int rem;
+	int fired;
+	const char *open;
+};
+
+#define UPD(_n, _l, _c, _s, _t, _st, _e, _end, _rem, _f)		\
+	{ .name = _n, .kind = R_UPDATE, .leaf = _l, .cpu = _c,		\
+	  .skip = _s, .times = _t, .status = _st, .img = IMG_GOOD,	\
+	  .err = _e, .end = _end, .rem = _rem, .fired = _f }
+
+/* A build fault leaves the module as it was: idle, 1.5.06, 64 left. */
+#define BLD(_n, _l, _s, _t, _st, _cmd, _open, _f)			\
+	{ .name = _n, .kind = R_BUILD, .leaf = _l, .cpu = ANY_CPU,	\
+	  .skip = _s, .times = _t, .status = _st, .err = _cmd,		\
+	  .end = OLD, .rem = RESET_UPDATES, .fired = _f, .open = _open }
+
+/*
+ * An image row; @_trip arms an always-failing SEAMLDR.INFO, the first
+ * SEAMCALL an update issues (update_precheck()): an image refused before
+ * anything is touched never fires it.
+ */
+#define IMG(_n, _img, _trip, _e, _end, _rem)				\
+	{ .name = _n, .kind = R_IMAGE, .leaf = (_trip) ? L_INFO : 0,	\
+	  .cpu = ANY_CPU, .times = ALWAYS, .status = S_EBADPARAM,	\
+	  .img = _img, .err = _e, .end = _end, .rem = _rem, .fired = 0 }
+
+static const struct row rows[] = {
+	/*
+	 * SHUTDOWN: lead CPU 0 only.  A failure leaves the old module
+	 * running and nothing installed (-EIO: hw-error, 64 left); the
+	 * AVOID_COMPAT_SENSITIVE conflict is -EBUSY: device-busy.  A fault
+	 * pinned to CPU 1 is never issued.  NO_ENTROPY is retried: 9
+	 * failures leave the 10th call through, 10 exhaust sc_retry().
+	 */
+	UPD("SHUTDOWN cpu0 operand-invalid", L_SHUTDOWN, 0, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, OLD, 64, 1),
+	UPD("SHUTDOWN any operand-invalid", L_SHUTDOWN, ANY_CPU, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, OLD, 64, 1),
+	UPD("SHUTDOWN cpu0 vmfailinvalid", L_SHUTDOWN, 0, 0, ALWAYS,
+	    S_VMFAILINVALID, E_HW, OLD, 64, 1),
+	UPD("SHUTDOWN cpu1 operand-invalid (not issued)", L_SHUTDOWN, 1, 0,
+	    ALWAYS, S_OPERAND_INVALID, E_OK, NEW, 63, 0),
+	UPD("SHUTDOWN any compat-sensitive", L_SHUTDOWN, ANY_CPU, 0, ALWAYS,
+	    S_COMPAT_SENSITIVE, E_BUSY, OLD, 64, 1),
+	UPD("SHUTDOWN cpu0 compat-sensitive once", L_SHUTDOWN, 0, 0, 1,
+	    S_COMPAT_SENSITIVE, E_BUSY, OLD, 64, 1),
+	UPD("SHUTDOWN cpu1 compat-sensitive (not issued)", L_SHUTDOWN, 1, 0,
+	    ALWAYS, S_COMPAT_SENSITIVE, E_OK, NEW, 63, 0),
+	UPD("SHUTDOWN entropy x2 (retried)", L_SHUTDOWN, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("SHUTDOWN entropy x9 (last retry)", L_SHUTDOWN, ANY_CPU, 0,
+	    RETRIES - 1, S_NO_ENTROPY, E_OK, NEW, 63, RETRIES - 1),
+	UPD("SHUTDOWN entropy x10 (retries spent)", L_SHUTDOWN, ANY_CPU, 0,
+	    RETRIES, S_NO_ENTROPY, E_HW, OLD, 64, RETRIES),
+	UPD("SHUTDOWN entropy always", L_SHUTDOWN, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, OLD, 64, RETRIES),
+	/*
+	 * SEAMLDR.INSTALL: every CPU, one at a time, in no fixed order.
+	 * After SHUTDOWN any failure leaves TDX dead and the TDs with the
+	 * shut-down module.  A faulted call has no effect, so when the
+	 * first install fails nothing was used up (64); when only the
+	 * second fails, one was (63); with a fault pinned to one CPU the
+	 * order decides (not checked).  The other CPU may still try once
+	 * after an "any" fault fired: at least one.
+	 */
+	UPD("INSTALL cpu0 bad-signature", L_INSTALL, 0, 0, ALWAYS,
+	    S_EBADSIG, E_HW, DEAD_LOST, ANY, 1),
+	UPD("INSTALL cpu1 bad-signature", L_INSTALL, 1, 0, ALWAYS,
+	    S_EBADSIG, E_HW, DEAD_LOST, ANY, 1),
+	UPD("INSTALL any bad-param", L_INSTALL, ANY_CPU, 0, ALWAYS,
+	    S_EBADPARAM, E_HW, DEAD_LOST, 64, SOME),
+	UPD("INSTALL any no-space", L_INSTALL, ANY_CPU, 0, ALWAYS,
+	    S_ENOSPC, E_HW, DEAD_LOST, 64, SOME),
+	UPD("INSTALL cpu1 busy", L_INSTALL, 1, 0, ALWAYS,
+	    S_EBUSY, E_HW, DEAD_LOST, ANY, 1),
+	UPD("INSTALL any busy", L_INSTALL, ANY_CPU, 0, ALWAYS,
+	    S_EBUSY, E_HW, DEAD_LOST, 64, SOME),
+	UPD("INSTALL cpu0 vmfailinvalid", L_INSTALL, 0, 0, ALWAYS,
+	    S_VMFAILINVALID, E_HW, DEAD_LOST, ANY, 1),
+	UPD("INSTALL second call bad-signature", L_INSTALL, ANY_CPU, 1, 1,
+	    S_EBADSIG, E_HW, DEAD_LOST, 63, 1),
+	UPD("INSTALL entropy x2 (retried)", L_INSTALL, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("INSTALL entropy always", L_INSTALL, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, DEAD_LOST, 64, SOME),
+	/* TDH.SYS.INIT: lead CPU only, after both installs (63 left). */
+	UPD("SYS.INIT cpu0 operand-invalid", L_SYS_INIT, 0, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, DEAD_LOST, 63, 1),
+	UPD("SYS.INIT any vmfailinvalid", L_SYS_INIT, ANY_CPU, 0, ALWAYS,
+	    S_VMFAILINVALID, E_HW, DEAD_LOST, 63, 1),
+	UPD("SYS.INIT cpu1 operand-invalid (not issued)", L_SYS_INIT, 1, 0,
+	    ALWAYS, S_OPERAND_INVALID, E_OK, NEW, 63, 0),
+	UPD("SYS.INIT entropy x2 (retried)", L_SYS_INIT, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("SYS.INIT entropy always", L_SYS_INIT, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, DEAD_LOST, 63, RETRIES),
+	/*
+	 * TDH.SYS.LP.INIT: every CPU once TDH.SYS.INIT is done.  Pinned,
+	 * exactly one call fails; "any": the other CPU may have seen the
+	 * failure before its own call.
+	 */
+	UPD("LP.INIT cpu0 operand-invalid", L_LP_INIT, 0, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, DEAD_LOST, 63, 1),
+	UPD("LP.INIT cpu1 operand-invalid", L_LP_INIT, 1, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, DEAD_LOST, 63, 1),
+	UPD("LP.INIT any op-state-incorrect", L_LP_INIT, ANY_CPU, 0, ALWAYS,
+	    S_OP_STATE_INCORRECT, E_HW, DEAD_LOST, 63, SOME),
+	UPD("LP.INIT any vmfailinvalid", L_LP_INIT, ANY_CPU, 0, ALWAYS,
+	    S_VMFAILINVALID, E_HW, DEAD_LOST, 63, SOME),
+	UPD("LP.INIT cpu1 entropy x2 (retried)", L_LP_INIT, 1, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("LP.INIT entropy always", L_LP_INIT, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, DEAD_LOST, 63, SOME),
+	/* TDH.SYS.UPDATE: lead CPU only; faulted, nothing is imported. */
+	UPD("SYS.UPDATE cpu0 operand-invalid", L_SYS_UPDATE, 0, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, DEAD_LOST, 63, 1),
+	UPD("SYS.UPDATE cpu1 operand-invalid (not issued)", L_SYS_UPDATE, 1,
+	    0, ALWAYS, S_OPERAND_INVALID, E_OK, NEW, 63, 0),
+	UPD("SYS.UPDATE any vmfailinvalid", L_SYS_UPDATE, ANY_CPU, 0, ALWAYS,
+	    S_VMFAILINVALID, E_HW, DEAD_LOST, 63, 1),
+	UPD("SYS.UPDATE entropy x2 (retried)", L_SYS_UPDATE, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("SYS.UPDATE entropy always", L_SYS_UPDATE, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, DEAD_LOST, 63, RETRIES),
+	/*
+	 * SEAMLDR.INFO: update_precheck(), once, before the gate and
+	 * before SHUTDOWN: -EIO with nothing touched.  Issued from the
+	 * upload worker on any CPU, so not pinned.
+	 */
+	UPD("SEAMLDR.INFO bad-param", L_INFO, ANY_CPU, 0, ALWAYS,
+	    S_EBADPARAM, E_HW, OLD, 64, 1),
+	UPD("SEAMLDR.INFO vmfailinvalid once", L_INFO, ANY_CPU, 0, 1,
+	    S_VMFAILINVALID, E_HW, OLD, 64, 1),
+	UPD("SEAMLDR.INFO entropy x2 (retried)", L_INFO, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("SEAMLDR.INFO entropy always", L_INFO, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, OLD, 64, RETRIES),
+	/*
+	 * TDH.SYS.RD: the new module's version, after TDH.SYS.UPDATE
+	 * imported the TDs.  A module that does not answer is not used:
+	 * dead, so no builds and no updates.  The fault hits TDH.SYS.RD
+	 * only; the module itself runs on, and so do the TDs it imported
+	 * (GET_MRTD asks the module, not the update state).  The 4th
+	 * field read is the native handoff version.
+	 */
+	UPD("SYS.RD operand-invalid", L_SYS_RD, ANY_CPU, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
+	UPD("SYS.RD 4th field once", L_SYS_RD, ANY_CPU, 3, 1,
+	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
+	UPD("SYS.RD entropy x2 (retried)", L_SYS_RD, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	/*
+	 * TD build: INIT_VM takes the hold and runs TDH.MNG.CREATE,
+	 * KEY.CONFIG and INIT, and gives the hold back if one fails.
+	 * INIT_MEM_REGION (PAGE.ADD, then 16 MR.EXTENDs per measured page)
+	 * and FINALIZE_VM failures keep it until the TD is closed.
+	 */
+	BLD("MNG.CREATE operand-busy", L_MNG_CREATE, 0, ALWAYS,
+	    S_OPERAND_BUSY, "INIT_VM", "0/2", 1),
+	BLD("MNG.CREATE entropy always", L_MNG_CREATE, 0, ALWAYS,
+	    S_NO_ENTROPY, "INIT_VM", "0/2", RETRIES),
+	BLD("MNG.CREATE entropy x2 (retried)", L_MNG_CREATE, 0, 2,
+	    S_NO_ENTROPY, NULL, "0/2", 2),
+	BLD("KEY.CONFIG operand-invalid", L_KEY_CONFIG, 0, ALWAYS,
+	    S_OPERAND_INVALID, "INIT_VM", "0/2", 1),
+	BLD("MNG.INIT op-state-incorrect", L_MNG_INIT, 0, ALWAYS,
+	    S_OP_STATE_INCORRECT, "INIT_VM", "0/2", 1),
+	BLD("MNG.INIT vmfailinvalid", L_MNG_INIT, 0, ALWAYS,
+	    S_VMFAILINVALID, "INIT_VM", "0/2", 1),
+	BLD("MEM.PAGE.ADD operand-invalid", L_PAGE_ADD, 0, ALWAYS,
+	    S_OPERAND_INVALID, "ADD", "1:busy/2", 1),
+	BLD("MEM.PAGE.ADD second page once", L_PAGE_ADD, 1, 1,
+	    S_OPERAND_BUSY, "ADD", "1:busy/2", 1),
+	BLD("MEM.PAGE.ADD entropy x2 (retried)", L_PAGE_ADD, 0, 2,
+	    S_NO_ENTROPY, NULL, "0/2", 2),
+	BLD("MR.EXTEND operand-invalid", L_MR_EXTEND, 0, ALWAYS,
+	    S_OPERAND_INVALID, "ADD", "1:busy/2", 1),
+	BLD("MR.EXTEND 6th chunk once", L_MR_EXTEND, 5, 1,
+	    S_OP_STATE_INCORRECT, "ADD", "1:busy/2", 1),
+	BLD("MR.FINALIZE operand-invalid", L_MR_FINALIZE, 0, ALWAYS,
+	    S_OPERAND_INVALID, "FINALIZE", "1:busy/2", 1),
+	BLD("MR.FINALIZE vmfailinvalid", L_MR_FINALIZE, 0, ALWAYS,
+	    S_VMFAILINVALID, "FINALIZE", "1:busy/2", 1),
+	BLD("MR.FINALIZE entropy x2 (retried)", L_MR_FINALIZE, 0, 2,
+	    S_NO_ENTROPY, NULL, "0/2", 2),
+	/*
+	 * Images: format errors are refused in prepare, before any
+	 * SEAMCALL (tdx_image_check() order; a wrong length is
+	 * invalid-file-size).  A well-formed image the P-SEAMLDR refuses
+	 * (digest) fails SEAMLDR.INSTALL after SHUTDOWN: dead, nothing
+	 * used up.  A module that cannot import handoff version 4 fails
+	 * TDH.SYS.UPDATE, which drops every TD: dead.
+	 */
+	IMG("image shorter than its header", IMG_TOO_SHORT, true,
+	    E_SIZE, OLD, 64),
+	IMG("image header version 0x100", IMG_BAD_VERSION, true,
+	    E_INVALID, OLD, 64),
+	IMG("image signature TDX-BLOX", IMG_BAD_SIGNATURE, true,
+	    E_INVALID, OLD, 64),
+	IMG("image reserved header byte set", IMG_RESERVED, true,
+	    E_INVALID, OLD, 64),
+	IMG("image without sigstruct", IMG_NO_SIGSTRUCT, true,
+	    E_INVALID, OLD, 64),
+	IMG("image with two sigstruct pages", IMG_TWO_SIGSTRUCT, true,
+	    E_INVALID, OLD, 64),
+	IMG("image without module pages", IMG_NO_MODULE, true,
+	    E_INVALID, OLD, 64),
+	IMG("image with 497 module pages", IMG_TOO_MANY_MODULE, true,
+	    E_INVALID, OLD, 64),
+	IMG("image one page longer than its header", IMG_LONGER, true,
+	    E_SIZE, OLD, 64),
+	IMG("image one page shorter than its header", IMG_SHORTER, true,
+	    E_SIZE, OLD, 64),
+	IMG("image with a wrong digest", IMG_BAD_DIGEST, false,
+	    E_HW, DEAD_LOST, 64),
+	IMG("image that cannot import handoff 4", IMG_HANDOFF, false,
+	    E_HW, DEAD_LOST, 63),
+};
+
+enum td_fate { TDS_KEPT, TDS_LOST, TDS_WRONG, TDS_MIXED };
+
+static const char * const fate_names[] = {
+	[TDS_KEPT] = "kept", [TDS_LOST] = "lost",
+	[TDS_WRONG] = "wrong", [TDS_MIXED] = "mixed",
+};
+
+/**
+ * struct obs - what a row observed
+ * @err: upload error ("ok"), or the build's failed command and status
+ * @state: update_state
+ * @ver: the host's module update number, or -errno
+ * @tds: the two finalized TDs
+ * @rem: num_remaining_updates, or -errno
+ * @fired: faults_fired, or -errno
+ * @open: build rows: the hold while the failed TD is open, live TDs after
+ * @hold: builds_in_flight once it is closed
+ * @next: "ok", "dead", or what the follow-up build and upload did
+ * @ovl: seamldr_overlaps
+ * @fail: the row could not be set up, and why
+ */
+struct obs {
+	char err[ERR_LEN];
+	char state[32];
+	int ver;
+	enum td_fate tds;
+	long rem;
+	long fired;
+	char open[ERR_LEN + 32];
+	long hold;
+	char next[ERR_LEN + 64];
+	long ovl;
+	char fail[128];
+};
+
+struct image {
+	unsigned char *data;
+	size_t size;
+};
+
+/* The row's image (1.5.07) and the follow-up's (1.5.08). */
+static struct image img_new, img_next;
+
+struct name {
+	unsigned long long val;
+	const char *name;
+};
+
+static const struct name leaf_names[] = {
+	{ L_PAGE_ADD, "MEM.PAGE.ADD" }, { L_KEY_CONFIG, "KEY.CONFIG" },
+	{ L_MNG_CREATE, "MNG.CREATE" }, { L_MR_EXTEND, "MR.EXTEND" },
+	{ L_MR_FINALIZE, "MR.FINALIZE" }, { L_MNG_INIT, "MNG.INIT" },
+	{ L_SYS_INIT, "SYS.INIT" }, { L_SYS_RD, "SYS.RD" },
+	{ L_LP_INIT, "LP.INIT" }, { L_SHUTDOWN, "SHUTDOWN" },
+	{ L_SYS_UPDATE, "SYS.UPDATE" }, { L_INFO, "SEAMLDR.INFO" },
+	{ L_INSTALL, "SEAMLDR.INSTALL" }, { 0, NULL },
+};
+
+static const struct name status_names[] = {
+	{ S_OPERAND_INVALID, "OPERAND_INVALID" },
+	{ S_OPERAND_BUSY, "OPERAND_BUSY" },
+	{ S_OP_STATE_INCORRECT, "OP_STATE_INCORRECT" },
+	{ S_COMPAT_SENSITIVE, "COMPAT_SENSITIVE" },
+	{ S_EBADPARAM, "EBADPARAM" }, { S_EBADSIG, "EBADSIG" },
+	{ S_ENOSPC, "ENOSPC" }, { S_EBUSY, "EBUSY" },
+	{ S_NO_ENTROPY, "RND_NO_ENTROPY" },
+	{ S_VMFAILINVALID, "VMFAILINVALID" }, { 0, NULL },
+};
+
+static const char *name_of(const struct name *names, unsigned long long val)
+{
+	for (; names->name; names++)
+		if (names->val == val)
+			return names->name;
+	return "?";
+}
+
+/* "LEAF/CPU/STATUS/TIMES[+skipN]", or "-" without a fault. */
+static void fmt_fault(const struct row *r, char *buf, size_t len)
+{
+	char cpu[16] = "any", times[16] = "always", skip[16] = "";
+
+	if (!r->leaf) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (r->cpu >= 0)
+		snprintf(cpu, sizeof(cpu), "%d", r->cpu);
+	if (r->times != ALWAYS)
+		snprintf(times, sizeof(times), "x%u", r->times);
+	if (r->skip)
+		snprintf(skip, sizeof(skip), "+skip%u", r->skip);
+	snprintf(buf, len, "%s/%s/%s/%s%s", name_of(leaf_names, r->leaf), cpu,
+		 name_of(status_names, r->status), times, skip);
+}
+
+static bool end_dead(enum end_state end)
+{
+	return end == DEAD_LOST || end == DEAD_KEPT;
+}
+
+/* The outcome a row expects, in the form observations are printed. */
+static void expected_err(const struct row *r, char *buf, size_t len)
+{
+	if (r->kind != R_BUILD)
+		snprintf(buf, len, "%s", r->err);
+	else if (r->err)
+		snprintf(buf, len, "%s:EIO:%#llx", r->err, r->status);
+	else
+		snprintf(buf, len, "ok");
+}
+
+static void fmt_expected(const struct row *r, char *buf, size_t len)
+{
+	char err[ERR_LEN], rem[16], fired[16], open[80] = "";
+	int ver = r->end == NEW ? NEW_UPDATE : OLD_UPDATE;
+	bool dead = end_dead(r->end);
+
+	expected_err(r, err, sizeof(err));
+	snprintf(rem, sizeof(rem), r->rem == ANY ? "*" : "%d", r->rem);
+	snprintf(fired, sizeof(fired), r->fired == SOME ? "+" : "%d",
+		 r->fired);
+	if (r->open)
+		snprintf(open, sizeof(open), " o%s", r->open);
+	if (dead)
+		snprintf(buf, len, "%s dead v- %s r%s f%s%s h0 n:dead s0", err,
+			 r->end == DEAD_KEPT ? "kept" : "lost", rem, fired, open);
+	else
+		snprintf(buf, len, "%s idle v%d kept r%s f%s%s h0 n:ok s0", err,
+			 ver, rem, fired, open);
+}
+
+static void fmt_observed(const struct obs *o, char *buf, size_t len)
+{
+	char ver[16], open[80] = "";
+
+	if (o->fail[0]) {
+		snprintf(buf, len, "SETUP: %s", o->fail);
+		return;
+	}
+	snprintf(ver, sizeof(ver), o->ver == -ENXIO ? "-" : "%d", o->ver);
+	if (o->open[0])
+		snprintf(open, sizeof(open), " o%s", o->open);
+	snprintf(buf, len, "%s %s v%s %s r%ld f%ld%s h%ld n:%s s%ld", o->err,
+		 o->state, ver, fate_names[o->tds], o->rem, o->fired, open,
+		 o->hold, o->next, o->ovl);
+}
+
+static bool row_matches(const struct row *r, const struct obs *o)
+{
+	bool dead = end_dead(r->end);
+	char err[ERR_LEN];
+
+	if (o->fail[0])
+		return false;
+	expected_err(r, err, sizeof(err));
+	if (strcmp(o->err, err) || strcmp(o->state, dead ? "dead" : "idle"))
+		return false;
+	if (dead ? o->ver != -ENXIO :
+		   o->ver != (r->end == NEW ? NEW_UPDATE : OLD_UPDATE))
+		return false;
+	if (o->tds != (r->end == DEAD_LOST ? TDS_LOST : TDS_KEPT))
+		return false;
+	if (r->rem != ANY && o->rem != r->rem)
+		return false;
+	if (r->fired == SOME ? o->fired <= 0 : o->fired != r->fired)
+		return false;
+	if (strcmp(o->open, r->open ? r->open : ""))
+		return false;
+	return !o->hold && !strcmp(o->next, dead ? "dead" : "ok") && !o->ovl;
+}
+
+/* ---- images ---------------------------------------------------------- */
+
+static int make_image(enum image_kind kind, struct image *img)
+{
+	struct tdx_sim_module_desc desc = {
+		.major = 1, .minor = 5, .update = NEW_UPDATE,
+		.handoff_version = 5, .min_handoff_version = 5,
+		.crypto_lib_version = 2,
+		.features0 = (1ULL << 1) | (1ULL << 47),
+	};
+	struct tdx_blob_hdr *hdr;
+	unsigned char *good;
+	size_t size;
+
+	good = vm_make_image(NEW_UPDATE, 2, MOD_PAGES, &size);
+	if (!good)
+		return -ENOMEM;
+	/* Room for the one kind that grows the image. */
+	img->data = calloc(1, size + VM_PAGE_SIZE);
+	if (!img->data) {
+		free(good);
+		return -ENOMEM;
+	}
+	memcpy(img->data, good, size);
+	free(good);
+	img->size = size;
+	hdr = (struct tdx_blob_hdr *)img->data;
+
+	switch (kind) {
+	case IMG_GOOD:
+		break;
+	case IMG_TOO_SHORT:
+		img->size = TDX_BLOB_HDR_SIZE - 1;
+		break;
+	case IMG_BAD_VERSION:
+		hdr->version = 0x100;
+		break;
+	case IMG_BAD_SIGNATURE:
+		hdr->signature[7] = 'X';
+		break;
+	case IMG_RESERVED:
+		hdr->reserved[100] = 1;
+		break;
+	case IMG_NO_SIGSTRUCT:
+		hdr->sigstruct_pages = 0;
+		break;
+	case IMG_TWO_SIGSTRUCT:
+		hdr->sigstruct_pages = 2;
+		break;
+	case IMG_NO_MODULE:
+		hdr->module_pages = 0;
+		break;
+	case IMG_TOO_MANY_MODULE:
+		hdr->module_pages = TDX_BLOB_MAX_MODULE_PAGES + 1;
+		break;
+	case IMG_LONGER:
+		img->size += VM_PAGE_SIZE;
+		break;
+	case IMG_SHORTER:
+		img->size -= VM_PAGE_SIZE;
+		break;
+	case IMG_BAD_DIGEST:
+		/* The last module byte: the header stays well formed. */
+		img->data[size - 1] ^= 0xff;
+		break;
+	case IMG_HANDOFF:
+		tdx_sim_make_image(img->data, &desc, MOD_PAGES);
+		break;
+	}
+	return 0;
+}
+
+/* ---- observations ---------------------------------------------------- */
+
+/* Upload @img in the given mode; the error as the table prints it. */
+static void upload(const struct image *img, bool nonblock, char *err,
+		   size_t len)
+{
+	struct vm_upload up = {
+		.image = img->data,
+		.size = img->size,
+		.poll_ms = UPLOAD_POLL_MS,
+	};
+	int ret;
+
+	ret = vm_write(VM_HOST_DIR "update_mode",
+		       nonblock ? "nonblock" : "block");
+	if (!ret)
+		ret = vm_upload(&up);
+	if (ret)
+		snprintf(err, len, "sysfs:%s", strerror(-ret));
+	else
+		snprintf(err, len, "%s", up.error[0] ? up.error : "ok");
+}
+
+/*
+ * The host's module update number, checked against the simulator's:
+ * -ENXIO when the host reports none, -EPROTO when the two disagree.
+ */
+static int host_version(void)
+{
+	unsigned int major, minor, update, sim_update, crypto;
+	char buf[64];
+	int ret = vm_read(VM_HOST_DIR "version", buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	if (sscanf(buf, "%u.%u.%u", &major, &minor, &update) != 3)
+		return -EINVAL;
+	ret = vm_sim_running(&sim_update, &crypto);
+	if (ret)
+		return ret;
+	return sim_update == update ? (int)update : -EPROTO;
+}
+
+/*
+ * Build a TD of two pages (the second measured if @seed is odd) and
+ * check its MRTD; on failure *@cmd names the command that failed.
+ */
+static int build_td(struct vm_td *td, unsigned int seed, bool nonblock,
+		    const char **cmd)
+{
+	static unsigned char buf[2 * VM_PAGE_SIZE];
+	int ret;
+
+	vm_fill(buf, 2, seed);
+	*cmd = "OPEN";
+	ret = vm_td_open(td, nonblock);
+	if (ret)
+		return ret;
+	*cmd = "INIT_VM";
+	ret = vm_td_init(td, 4);
+	if (ret)
+		return ret;
+	*cmd = "ADD";
+	ret = vm_td_add(td, buf, 1, true);
+	if (!ret)
+		ret = vm_td_add(td, buf + VM_PAGE_SIZE, 1, seed & 1);
+	if (ret)
+		return ret;
+	*cmd = "FINALIZE";
+	ret = vm_td_finalize(td);
+	if (ret)
+		return ret;
+	*cmd = "GET_MRTD";
+	ret = vm_td_check(td, NULL);
+	return ret == 1 ? 0 : ret ? ret : -EBADMSG;
+}
+
+static enum td_fate td_fate(struct vm_td *td)
+{
+	int ret = vm_td_check(td, NULL);
+
+	return ret == 1 ? TDS_KEPT : ret ? TDS_LOST : TDS_WRONG;
+}
+
+/*
+ * Power-cycle the simulator and build the two TDs that must survive;
+ * returns false with @o->fail set if the row cannot start.
+ */
+static bool setup_row(unsigned int n, struct vm_td tds[2], struct obs *o)
+{
+	const char *cmd;
+	unsigned int i;
+	int ret;
+
+	ret = vm_sim_write("fault", "clear");
+	if (!ret)
+		ret = vm_sim_write("reset", "%u", RESET_UPDATES);
+	if (ret) {
+		snprintf(o->fail, sizeof(o->fail), "reset: %s",
+			 strerror(-ret));
+		return false;
+	}
+	if (!vm_read_is(VM_HOST_DIR "update_state", "idle") ||
+	    host_version() != OLD_UPDATE ||
+	    vm_read_long(VM_HOST_DIR "builds_in_flight") != 0 ||
+	    vm_read_long(VM_HOST_DIR "num_remaining_updates") !=
+	    RESET_UPDATES || vm_sim_long("faults_fired") != 0) {
+		snprintf(o->fail, sizeof(o->fail), "not fresh after reset");
+		return false;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = build_td(&tds[i], 2 * n + i, false, &cmd);
+		if (ret) {
+			snprintf(o->fail, sizeof(o->fail), "TD %u: %s: %s", i,
+				 cmd, strerror(-ret));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The build row's action: a third TD, and its hold while still open. */
+static void build_row(unsigned int n, struct vm_td *td, struct obs *o)
+{
+	const char *cmd;
+	long builds;
+	char err[ERR_LEN];
+	int ret;
+
+	ret = build_td(td, 2 * n + 7, false, &cmd);
+	if (!ret)
+		snprintf(o->err, sizeof(o->err), "ok");
+	else if (ret == -EIO)
+		snprintf(o->err, sizeof(o->err), "%s:EIO:%#llx", cmd,
+			 td->hw_error);
+	else
+		snprintf(o->err, sizeof(o->err), "%s:%s", cmd,
+			 strerror(-ret));
+	o->fired = vm_sim_long("faults_fired");
+	vm_sim_write("fault", "clear");
+
+	builds = vm_read_long(VM_HOST_DIR "builds_in_flight");
+	snprintf(o->open, sizeof(o->open), "%ld", builds);
+	if (builds > 0) {
+		/* The hold is out: an update that may not wait is refused. */
+		upload(&img_new, true, err, sizeof(err));
+		snprintf(o->open, sizeof(o->open), "%ld:%s", builds,
+			 strcmp(err, E_BUSY) ? err : "busy");
+	}
+	vm_td_close(td);
+	/* Closed, the failed TD is gone from the module too. */
+	snprintf(o->open + strlen(o->open), sizeof(o->open) - strlen(o->open),
+		 "/%ld", vm_sim_long("live_tds"));
+}
+
+/* After the row: a new build and an update that may not wait. */
+static void check_next(struct obs *o)
+{
+	struct vm_td td;
+	char err[ERR_LEN];
+	int build, ver;
+
+	build = vm_td_open(&td, true);
+	if (!build)
+		build = vm_td_init(&td, 1);
+	vm_td_close(&td);
+	upload(&img_next, true, err, sizeof(err));
+	ver = host_version();
+	if (!build && !strcmp(err, "ok") && ver == NEXT_UPDATE)
+		snprintf(o->next, sizeof(o->next), "ok");
+	else if (build == -ENXIO && !strcmp(err, E_DEAD) && ver == -ENXIO)
+		snprintf(o->next, sizeof(o->next), "dead");
+	else
+		snprintf(o->next, sizeof(o->next), "build=%d,%s,v=%d", build,
+			 err, ver);
+}
+
+static void run_row(unsigned int n, const struct row *r, struct obs *o)
+{
+	struct vm_td tds[3] = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } };
+	enum td_fate fate[2];
+	struct image img = {};
+	unsigned int i;
+	int ret;
+
+	memset(o, 0, sizeof(*o));
+	if (r->kind == R_IMAGE && make_image(r->img, &img)) {
+		snprintf(o->fail, sizeof(o->fail), "no memory for the image");
+		return;
+	}
+	if (!setup_row(n, tds, o))
+		goto out;
+	if (r->leaf) {
+		ret = vm_sim_fault(r->leaf, r->cpu, r->skip, r->times,
+				   r->status);
+		if (ret) {
+			snprintf(o->fail, sizeof(o->fail), "fault: %s",
+				 strerror(-ret));
+			goto out;
+		}
+	}
+
+	if (r->kind == R_BUILD) {
+		build_row(n, &tds[2], o);
+	} else {
+		upload(r->kind == R_IMAGE ? &img : &img_new, false, o->err,
+		       sizeof(o->err));
+		o->fired = vm_sim_long("faults_fired");
+		vm_sim_write("fault", "clear");
+	}
+
+	if (vm_read(VM_HOST_DIR "update_state", o->state, sizeof(o->state)))
+		snprintf(o->state, sizeof(o->state), "?");
+	o->ver = host_version();
+	for (i = 0; i < 2; i++)
+		fate[i] = td_fate(&tds[i]);
+	o->tds = fate[0] == fate[1] ? fate[0] : TDS_MIXED;
+	o->rem = vm_read_long(VM_HOST_DIR "num_remaining_updates");
+	o->hold = vm_read_long(VM_HOST_DIR "builds_in_flight");
+	check_next(o);
+	o->ovl = vm_sim_long("seamldr_overlaps");
+out:
+	for (i = 0; i < ARRAY_SIZE(tds); i++)
+		vm_td_close(&tds[i]);
+	free(img.data);
+}
+
+int main(void)
+{
+	static struct obs obs[ARRAY_SIZE(rows)];
+	char fault[96], exp[2 * ERR_LEN], seen[4 * ERR_LEN];
+	unsigned int i, n = ARRAY_SIZE(rows), matched = 0;
+	double t0 = vm_now_ms();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1..%u\n", n);
+	if (!vm_read_is(VM_FW_DIR "status", "idle") ||
+	    vm_sim_long("faults_fired") < 0) {
+		printf("Bail out! no tdx_module upload device or no simulator\n");
+		return 1;
+	}
+	/* The follow-up image: the next update, another crypto library. */
+	img_next.data = vm_make_image(NEXT_UPDATE, 3, MOD_PAGES, &img_next.size);
+	if (make_image(IMG_GOOD, &img_new) || !img_next.data ||
+	    vm_write(VM_HOST_DIR "update_timeout_ms", BLOCK_TIMEOUT_MS)) {
+		printf("Bail out! cannot set up\n");
+		return 1;
+	}
+
+	for (i = 0; i < n; i++) {
+		bool ok;
+
+		run_row(i, &rows[i], &obs[i]);
+		ok = row_matches(&rows[i], &obs[i]);
+		matched += ok;
+		printf("%sok %u - %s\n", ok ? "" : "not ", i + 1, rows[i].name);
+	}
+
+	/* Leave the VM as a fresh boot would. */
+	vm_sim_write("fault", "clear");
+	vm_sim_write("reset", "%u", RESET_UPDATES);
+	vm_write(VM_HOST_DIR "update_mode", "block");
+	vm_write(VM_HOST_DIR "update_timeout_ms", "60000");
+
+	printf("# legend: ERROR STATE vVERSION TDS rREMAINING fFIRED\n"
+	       "#         [oOPEN-HOLD[:busy]/LIVE-TDS] hHOLD n:NEXT sOVERLAPS\n");
+	printf("# %-3s %-44s %-44s %-72s %s\n", "row", "name",
+	       "fault (leaf/cpu/status/times)", "expected", "observed");
+	for (i = 0; i < n; i++) {
+		fmt_fault(&rows[i], fault, sizeof(fault));
+		fmt_expected(&rows[i], exp, sizeof(exp));
+		fmt_observed(&obs[i], seen, sizeof(seen));
+		printf("# %-3u %-44s %-44s %-72s %s%s\n", i + 1, rows[i].name,
+		       fault, exp, seen,
+		       row_matches(&rows[i], &obs[i]) ? "" : "  <-- MISMATCH");
+	}
+	printf("# elapsed: %.1f s\n", (vm_now_ms() - t0) / 1000);
+	printf("# faults: %u rows, %u match\n", n, matched);
+	free(img_new.data);
+	free(img_next.data);
+	return matched == n ? 0 : 1;
+}
