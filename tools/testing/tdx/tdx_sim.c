@@ -916,7 +916,9 @@ EXPORT_SYMBOL_GPL(tdx_sim_faults_fired);
 
 /**
  * tdx_sim_seamldr_overlaps() - P-SEAMLDR calls that found another CPU
- *	inside it; the kernel must keep this at zero
+ *	inside it
+ *
+ * Return: the count since the last reset; the kernel must keep it zero.
  */
 unsigned long tdx_sim_seamldr_overlaps(void)
 {

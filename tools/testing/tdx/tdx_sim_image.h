@@ -51,6 +51,7 @@ struct tdx_sim_module_desc {
  * struct tdx_sim_sigstruct - the simulated signature
  * @magic: TDX_SIM_SIGSTRUCT_MAGIC
  * @module_pages: number of module pages covered
+ * @pad: zero
  * @digest: tdx_sim_digest() over all module pages
  */
 struct tdx_sim_sigstruct {

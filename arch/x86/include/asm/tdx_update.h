@@ -40,7 +40,10 @@ enum tdx_update_state {
  * struct tdx_build_hold - one TD build's hold on the update gate
  * @flags: private to the gate; zero when no hold is out
  *
- * Embed one per TD under construction and zero it before first use.
+ * Embed one per TD under construction and zero it before first use.  A
+ * hold covers one update-sensitive section: a TD build today; any later
+ * one (a TD migration session, say) embeds its own hold and uses the same
+ * tdx_build_begin() and tdx_build_end().
  */
 struct tdx_build_hold {
 	unsigned long flags;

@@ -15,6 +15,12 @@
  * back with up_read_non_owner(), which lockdep does not track.  This is
  * the pattern of freeze_super() and kiocb_start_write().
  *
+ * rwsem lets a new reader steal the lock while a woken writer has not
+ * run yet, so the gate keeps its own state as well: from the moment an
+ * update is requested until it is done, new builds wait for it on
+ * update_done_wq, and a build that got the read lock anyway gives way.
+ * Builds that arrive behind an update therefore start after it.
+ *
  * What lockdep cannot see after the handoff: a task that owns a build
  * hold and then waits for an update (or for a second build hold while an
  * update is pending) waits forever.  Every such wait here is killable or
@@ -44,10 +50,11 @@
 static DECLARE_RWSEM(update_rwsem);
 
 /*
- * gate_state is the module's enum tdx_update_state.  Written only by the
- * update task (which holds tdx_update_mutex) and at init; read without
- * locks.  While it is WAITING or UPDATING an update is pending, and new
- * builds wait on update_done_wq for it to change.
+ * gate_state is the module's enum tdx_update_state.  Written only under
+ * tdx_update_mutex (by the probe, or by the update task that the mutex
+ * holder started and waits for) and at init; read without locks.  While
+ * it is WAITING or UPDATING an update is pending, and new builds wait on
+ * update_done_wq for it to change.
  */
 static enum tdx_update_state gate_state = TDX_UPDATE_UNSUPPORTED;
 static DECLARE_WAIT_QUEUE_HEAD(update_done_wq);
@@ -165,9 +172,9 @@ static int gate_read_lock(bool nonblock)
  * userspace, until tdx_build_end().
  *
  * Context: process context, may sleep.
- * Return: 0 on success; -EAGAIN if @nonblock and an update is pending;
- * -EINTR if a fatal signal arrived while waiting; -ENXIO if TDX is dead;
- * -EBUSY if @hold already holds.
+ * Return: 0 on success; -EAGAIN if @nonblock and an update is pending,
+ * or the hold cannot be taken at once; -EINTR if a fatal signal arrived
+ * while waiting; -ENXIO if TDX is dead; -EBUSY if @hold already holds.
  */
 int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 {
@@ -292,12 +299,16 @@ void tdx_gate_set_state(enum tdx_update_state state)
  *	ones
  * @nonblock: fail with -EBUSY at once if a build is in flight
  *
- * Called by the update task, with tdx_update_mutex held.  From here until
+ * Called by the update task, while the task that started it holds
+ * tdx_update_mutex.  Sets the state to WAITING before it queues, so that
+ * builds arriving from now on wait behind the update.  From here until
  * tdx_gate_unlock_updates() no build hold can be taken.
  *
  * Context: a task that allows SIGKILL, so that cancel can interrupt the
  *	wait.
- * Return: 0 with the write side held; -EBUSY; -EINTR when killed.
+ * Return: 0 with the write side held (or, when a test policy switched
+ * the gate off, without it); -EBUSY if @nonblock and a build is in
+ * flight; -EINTR when killed.  On error the state is IDLE again.
  */
 int tdx_gate_lock_updates(bool nonblock)
 {
