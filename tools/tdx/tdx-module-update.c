@@ -102,8 +102,8 @@ static const struct {
 	  "may not change the settings or upload (root\n"
 	  "needed)" },
 	{ OUT_NO_SUPPORT, "no update support",
-	  "no fw_upload device, or update_state\n"
-	  "\"unsupported\"" },
+	  "no fw_upload device, or hw-error with\n"
+	  "update_state still \"unsupported\"" },
 	{ OUT_NO_UPDATES, "no updates remaining",
 	  "flash-wearout: the P-SEAMLDR takes no more\n"
 	  "updates until reboot" },
@@ -546,11 +546,13 @@ static int probe(struct result *res)
 			    path);
 		return -1;
 	}
-	if (!state_err && !strcmp(state, "unsupported")) {
-		set_outcome(res, OUT_NO_SUPPORT,
-			    "the TDX module does not support runtime update (update_state unsupported); load the new module by rebooting");
-		return -1;
-	}
+	/*
+	 * "unsupported" may only mean that no module answered yet (on
+	 * hardware, TDX is initialized when KVM first asks): the kernel
+	 * probes again when the upload starts, so let it decide.
+	 */
+	if (!state_err && !strcmp(state, "unsupported"))
+		info("update_state reads unsupported; the kernel checks the module again");
 
 	if (!read_fw("status", status, sizeof(status)) &&
 	    strcmp(status, "idle")) {
@@ -800,7 +802,10 @@ static void map_error(struct result *res, bool dead_after)
 		set_outcome(res, OUT_INVALID_IMAGE,
 			    "the image was rejected: firmware-invalid (it breaks a format rule); the module is unchanged, check that it is a TDX module image for this platform");
 	} else if (!strcmp(err, "hw-error")) {
-		if (dead_after)
+		if (!strcmp(res->state_after, "unsupported"))
+			set_outcome(res, OUT_NO_SUPPORT,
+				    "the TDX module does not support runtime update (update_state unsupported); load the new module by rebooting");
+		else if (dead_after)
 			set_outcome(res, OUT_DEAD,
 				    "the update failed after the old module was shut down; TDX is unusable until reboot");
 		else

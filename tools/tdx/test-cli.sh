@@ -122,6 +122,11 @@ fake_upload()
 	put "$FW/status" transferring
 
 	# Errors found before the wait for TD builds
+	if [[ $F_STATE == unsupported ]]; then
+		# The kernel probed again: no module that can be updated
+		fake_finish "$F_ERROR" unsupported ""
+		return
+	fi
 	case $F_ERROR in
 	*:invalid-file-size | *:firmware-invalid | *:flash-wearout | \
 	*:read-write-error | *:bogus-error)
@@ -585,8 +590,25 @@ test_state_unsupported()
 {
 	make_tree unsupported
 	echo unsupported > "$DEV/update_state"
+	F_ERROR=transferring:hw-error
+	F_STATE=unsupported
+	start_fake
 	run_tool "$IMG"
 	expect_rc 10
+	expect_err 'does not support runtime update'
+	expect_log 'upload size=12345'
+}
+
+# "unsupported" before the first probe: the kernel probes again and updates
+t test_state_unsupported_until_probed
+test_state_unsupported_until_probed()
+{
+	make_tree probed
+	echo unsupported > "$DEV/update_state"
+	start_fake
+	run_tool "$IMG"
+	expect_rc 0
+	expect_value "$DEV/version" 1.5.08
 }
 
 t test_dead_before
