@@ -45,7 +45,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stop_machine.h>
-#include <asm/cpufeature.h>
+#include <linux/cpufeature.h>
 #include <asm/tdx.h>
 #include <asm/tdx_update.h>
 
@@ -519,7 +519,7 @@ static int run_update(struct update_pages *up, bool *dead)
 		*dead = ctrl.fail_step != UPDATE_SHUTDOWN;
 		if (!*dead && tdx_status_is(ctrl.fail_status,
 					    TDX_UPDATE_COMPAT_SENSITIVE)) {
-			pr_info("update refused: a TD is in an update-sensitive section; the module is unchanged\n");
+			pr_info_ratelimited("update refused: a TD is in an update-sensitive section; the module is unchanged\n");
 			return -EBUSY;
 		}
 		pr_err("update failed at step %s on CPU %u: %s returned %#llx (%d CPUs failed); %s\n",
@@ -589,8 +589,8 @@ static int update_thread(void *data)
 	if (!ret)
 		ret = tdx_gate_lock_updates(req->nonblock);
 	if (ret == -EBUSY)
-		pr_info("update refused: it may not wait, and TD builds are in flight (%u)\n",
-			tdx_builds_in_flight());
+		pr_info_ratelimited("update refused: it may not wait, and TD builds are in flight (%u)\n",
+				    tdx_builds_in_flight());
 
 	if (!ret) {
 		ret = update_stop_waiting(req, true);
@@ -821,24 +821,31 @@ int tdx_module_update(struct tdx_update_request *req,
 	tdx_image_check(image, size, &layout);
 
 	if (!mutex_trylock(&tdx_update_mutex)) {
-		pr_info("update refused: another update is in progress\n");
+		pr_info_ratelimited("update refused: another update is in progress\n");
 		return -EBUSY;
 	}
 	ret = update_precheck();
 	if (ret)
 		goto unlock;
+	/*
+	 * Accepted: builds that start from now on wait behind the update,
+	 * rather than join the builds it waits for while its pages are
+	 * copied and its task starts.
+	 */
+	tdx_gate_mark_pending();
 
 	job.up = alloc_update_pages(&layout);
 	if (!job.up) {
 		ret = -ENOMEM;
-		goto unlock;
+		goto not_started;
 	}
 
 	task = kthread_run(update_thread, &job, "tdx_update");
 	if (IS_ERR(task)) {
 		/* -EINTR: the caller was killed; that is a cancel. */
 		ret = PTR_ERR(task) == -EINTR ? -ECANCELED : PTR_ERR(task);
-		goto free;
+		free_update_pages(job.up);
+		goto not_started;
 	}
 
 	timeout = msecs_to_jiffies(req->timeout_ms);
@@ -853,8 +860,10 @@ int tdx_module_update(struct tdx_update_request *req,
 		wait_for_completion_state(&req->done, TASK_IDLE);
 	}
 	ret = req->ret;
-free:
 	free_update_pages(job.up);
+	goto unlock;
+not_started:
+	tdx_gate_set_state(TDX_UPDATE_IDLE);
 unlock:
 	mutex_unlock(&tdx_update_mutex);
 	return ret;

@@ -32,6 +32,7 @@ static inline enum tdx_update_policy tdx_update_policy(void)
 #endif
 
 void tdx_gate_set_state(enum tdx_update_state state);
+void tdx_gate_mark_pending(void);
 int tdx_gate_lock_updates(bool nonblock);
 void tdx_gate_set_updating(void);
 void tdx_gate_unlock_updates(enum tdx_update_state state);

@@ -295,13 +295,28 @@ void tdx_gate_set_state(enum tdx_update_state state)
 }
 
 /**
+ * tdx_gate_mark_pending() - shut out new builds from now on
+ *
+ * Called by the task that holds tdx_update_mutex as soon as it has
+ * accepted an update, before the update task exists: from here on, new
+ * builds wait (or fail with -EAGAIN) instead of joining the builds the
+ * update has to wait for.  If the update ends before
+ * tdx_gate_lock_updates(), the caller sets the state back with
+ * tdx_gate_set_state(TDX_UPDATE_IDLE).
+ */
+void tdx_gate_mark_pending(void)
+{
+	WRITE_ONCE(gate_state, TDX_UPDATE_WAITING);
+}
+
+/**
  * tdx_gate_lock_updates() - drain the builds in flight and shut out new
  *	ones
  * @nonblock: fail with -EBUSY at once if a build is in flight
  *
  * Called by the update task, while the task that started it holds
- * tdx_update_mutex.  Sets the state to WAITING before it queues, so that
- * builds arriving from now on wait behind the update.  From here until
+ * tdx_update_mutex.  The state is WAITING already (tdx_gate_mark_pending());
+ * it is set again here for callers that did not mark the update early.  From here until
  * tdx_gate_unlock_updates() no build hold can be taken.
  *
  * Context: a task that allows SIGKILL, so that cancel can interrupt the
