@@ -1,13 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Entry points:
-#   make check        build the test kernel, run every KUnit suite in QEMU,
-#                     judge the console log; closes with "N passed, N failed"
+#   make check        build the test kernel; run the KUnit suites, the
+#                     userspace tests, and in the VM the selftests, the
+#                     demo, the fault campaign and short stress and fuzz
+#                     runs; judge every log; closes with "N passed, N failed"
 #   make run          the demo: builds in flight, an update through
 #                     tdx-module-update, builds queuing behind it (NOGATE=1:
 #                     the same with the gate off)
 #   make kunit SUITE='tdx_update_gate*'
 #                     the inner loop: one suite (a kunit.py glob)
+#   make stress       the lockdep-stress run, STRESS_SECONDS (300)
+#   make vmfuzz       the test device and attributes fuzzed, VMFUZZ_SECONDS
+#   make fuzz         the image checks under libFuzzer, FUZZ_RUNS (1000000)
+#   make check-kasan  KUnit and selftests again on a KASAN kernel
+#   make bench        gate vs fail-fast vs no coordination, on a kernel
+#                     without lock debugging; results in build/bench
+#   make patches      the series as git format-patch files, build/patches
+#   make patches-check  apply and build the series patch by patch
 #   make shell        a shell in the VM, to try tdx-module-update by hand
 #   make tree         prepare build/src only
 #   make deps         install missing Debian packages (needs root)
@@ -17,6 +27,7 @@
 # works), SUITE, KUNIT_TIMEOUT (seconds for the whole KUnit boot).
 
 SHELL := /bin/bash
+comma := ,
 .SHELLFLAGS := -o pipefail -c
 REPO := $(abspath .)
 B ?= $(REPO)/build
@@ -45,8 +56,16 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror
 # The VM: static programs in an initramfs, booted with the same bzImage.
 VM := $(B)/vm
 BZIMAGE := $(KOUT)/arch/x86/boot/bzImage
-SELFTESTS := $(REPO)/tools/testing/selftests/tdx
+SELFTESTS := $(REPO)/tools/testing/selftests/tdx_host
 VM_TIMEOUT ?= 1200
+# The VM runs of make check after the selftests, NAME[:OPTS] (OPTS: the
+# program's arguments, comma-separated), and what each prints for us.
+CHECK_STRESS_SECONDS ?= 60
+CHECK_VMFUZZ_SECONDS ?= 30
+CHECK_VM_RUNS := demo demo-nogate faults \
+		 stress:--seconds,$(CHECK_STRESS_SECONDS) \
+		 vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
+VM_SUMMARY := ^(NOT )?(VERIFIED|SHOWN)|^\# faults:|^(stress|fuzz): (PASS|FAIL|builds finalized|MRTDs|kills|updates ok|device operations [0-9])
 STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
 # The VM programs built on tdx_vmlib.c: tdx-stress, tdx-faults, tdx-bench.
 VMLIB_TOOLS := $(patsubst $(TDX)/%.c,$(VM)/bin/%,$(wildcard \
@@ -54,12 +73,14 @@ VMLIB_TOOLS := $(patsubst $(TDX)/%.c,$(VM)/bin/%,$(wildcard \
 VM_PROGS := $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
 	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-sim-mkimage $(VMLIB_TOOLS)
 
-.PHONY: all check kunit run shell tree deps clean user vm-progs kernel
+.PHONY: all check kunit run shell tree deps clean user vm-progs kernel \
+	check-kasan stress vmfuzz fuzz bench bench-kernel patches \
+	patches-check
 
 all: check
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# $(call install-pkgs,PACKAGES): install those not installed (needs root).
+install-pkgs = missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -70,6 +91,9 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+deps:
+	@$(call install-pkgs,$(DEB_PKGS))
 
 tree: deps
 	@$(TDX)/prepare-tree.sh $(REPO) $(SRC)
@@ -151,38 +175,141 @@ check: tree user $(VM)/initramfs.cpio.gz
 	$(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz selftests \
 		$(VM)/out $(VM_TIMEOUT) $(ACCEL) || true; \
 	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
-	echo "the demo, with the gate and without, in the VM..."; \
-	echo "1..2" > $(VM)/demo.tap; n=0; \
-	for d in demo demo-nogate; do \
-		n=$$((n + 1)); \
-		if $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $$d \
-			$(VM)/check-$$d $(VM_TIMEOUT) $(ACCEL); \
-		then echo "ok $$n $$d"; else echo "not ok $$n $$d"; fi \
-			>> $(VM)/demo.tap; \
-		grep -E '^(NOT )?(VERIFIED|SHOWN)' $(VM)/check-$$d/$$d.out | \
+	echo "the demo (gate on, gate off), the fault campaign, stress, VM fuzz..."; \
+	set -- $(CHECK_VM_RUNS); echo "1..$$#" > $(VM)/runs.tap; n=0; logs=; \
+	for r in $(CHECK_VM_RUNS); do \
+		n=$$((n + 1)); name=$${r%%:*}; opts=$${r#"$$name"}; \
+		if $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz \
+			$$name $(VM)/check-$$name $(VM_TIMEOUT) $(ACCEL) \
+			"$${opts#:}"; \
+		then echo "ok $$n $$name"; else echo "not ok $$n $$name"; fi \
+			>> $(VM)/runs.tap; \
+		grep -E '$(VM_SUMMARY)' $(VM)/check-$$name/$$name.out | \
 			cut -c1-76; \
+		logs="$$logs $(VM)/check-$$name/console.log"; \
 	done; \
-	cat $(KOUT)/test.log $(VM)/out/console.log \
-		$(VM)/check-demo/console.log $(VM)/check-demo-nogate/console.log \
+	cat $(KOUT)/test.log $(VM)/out/console.log $$logs \
 		> $(B)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B)/console-all.log $(B)/kunit.json \
 		$(USER_OUT)/image-check.tap $(USER_OUT)/cli.tap \
-		$(VM)/out/selftests.out $(VM)/demo.tap
+		$(VM)/out/selftests.out $(VM)/runs.tap \
+		$(VM)/check-faults/faults.out
 
 kunit: check
+
+# ---- Reliability: stress and the VM fuzzer, alone and at full length ----
+STRESS_SECONDS ?= 300
+VMFUZZ_SECONDS ?= 120
+# $(call vm-judged,RUN,OPTS): boot the test kernel for one run, show what
+# it printed, judge its console log; fails if either failed.
+vm-judged = $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $(1) \
+		$(VM)/$(1) $(VM_TIMEOUT) $(ACCEL) $(2); rc=$$?; \
+	grep -v '^tdx_vm: exit=' $(VM)/$(1)/$(1).out; \
+	python3 $(TDX)/check-log.py $(VM)/$(1)/console.log - \
+		> $(VM)/$(1)/judge.out; \
+	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/$(1)/judge.out; \
+	grep -q '^kernel reports: 0$$' $(VM)/$(1)/judge.out && exit $$rc; exit 1
+
+stress: kernel $(VM)/initramfs.cpio.gz
+	@echo "stress: $(STRESS_SECONDS) s in the VM (STRESS_SECONDS=)..."
+	@$(call vm-judged,stress,--seconds$(comma)$(STRESS_SECONDS))
+
+vmfuzz: kernel $(VM)/initramfs.cpio.gz
+	@echo "fuzzing the test device and the attributes for $(VMFUZZ_SECONDS) s..."
+	@$(call vm-judged,vmfuzz,--seconds$(comma)$(VMFUZZ_SECONDS))
+
+# ---- make bench: the gate against fail-fast and no coordination ----
+# Timed on a production-like kernel of the same tree, in its own build
+# folder: the test configuration without lock debugging, KCSAN or KUnit.
+BENCH_KOUT := $(B)/bench-kernel
+BENCH_CONFIG := $(B)/bench.config
+BENCH_OUT := $(B)/bench
+BENCH_OPTS ?=
+BENCH_PKGS := gnuplot-nox
+$(BENCH_CONFIG): $(KCONFIG)
+	@mkdir -p $(B)
+	sed -E '/^CONFIG_(KUNIT|PROVE_LOCKING|DEBUG_RWSEMS|DEBUG_ATOMIC_SLEEP|KCSAN[A-Z_]*|[A-Z_]*_KUNIT_TEST)=/d' \
+		$(KCONFIG) > $@
+
+bench-kernel: tree $(BENCH_CONFIG)
+	@$(KUNIT) build --arch=x86_64 --build_dir=$(BENCH_KOUT) \
+		--kunitconfig=$(BENCH_CONFIG) --jobs=$(JOBS) \
+		> $(B)/bench-kernel.out 2>&1 || \
+		{ tail -n 40 $(B)/bench-kernel.out; exit 1; }
+	@if grep -qE '^CONFIG_(LOCKDEP|KCSAN|KASAN|PROVE_LOCKING|KUNIT)=y' \
+		$(BENCH_KOUT)/.config; then \
+		echo "bench kernel has debugging on" >&2; exit 1; fi
+
+# BENCH_OPTS: tdx-bench's options, e.g. BENCH_OPTS='--loads 1 8 64/0'.
+# Results (results.md, bench.png, the raw output) go to build/bench.
+BENCH_TIMEOUT ?= 2400
+bench: bench-kernel $(VM)/initramfs.cpio.gz
+	@$(call install-pkgs,$(BENCH_PKGS))
+	@$(TDX)/bench/run-bench.sh $(BENCH_KOUT)/arch/x86/boot/bzImage \
+		$(VM)/initramfs.cpio.gz $(BENCH_OUT) $(BENCH_TIMEOUT) \
+		$(ACCEL) $(BENCH_OPTS)
+
+# ---- The series: git format-patch files against the 6.12 base ----
+# make patches fails unless the series is complete (its last patch gives
+# exactly the prepared tree), checkpatch --strict clean and covered by
+# MAINTAINERS; make patches-check applies it to a fresh base patch by
+# patch and builds the test kernel after each one (incrementally).
+PATCHES_OUT := $(B)/patches
+PATCH_PKGS := python3-ply python3-git
+patches: tree
+	@$(call install-pkgs,$(PATCH_PKGS))
+	@$(TDX)/patches/mkseries.sh $(REPO) $(SRC) $(PATCHES_OUT)
+
+patches-check: tree
+	@$(TDX)/patches/mkseries.sh --no-checkpatch $(REPO) $(SRC) \
+		$(B)/patches-check/series-out
+	@$(TDX)/patches/check-series.sh --jobs $(JOBS) $(SRC) \
+		$(B)/patches-check/series-out/series $(B)/patches-check
+
+# ---- The update image checks under libFuzzer (ASan, UBSan) ----
+FUZZ_RUNS ?= 1000000
+FUZZ_PKGS := clang libclang-rt-14-dev
+fuzz:
+	@$(call install-pkgs,$(FUZZ_PKGS))
+	@bash $(TDX)/fuzz/run-fuzz.sh $(REPO) $(B)/fuzz $(FUZZ_RUNS)
+
+# ---- KASAN: the KUnit suites and the selftests again, KASAN for KCSAN ----
+KASAN_OUT := $(B)/kasan
+KASAN_CONFIG := $(B)/kasan.config
+$(KASAN_CONFIG): $(KCONFIG) $(TDX)/configs/kasan.fragment
+	@mkdir -p $(B)
+	sed '/KCSAN/d' $(KCONFIG) | cat - $(TDX)/configs/kasan.fragment > $@
+
+check-kasan: tree user $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
+	@start=$$(date +%s); mkdir -p $(KASAN_OUT); \
+	$(KUNIT) run --arch=x86_64 --build_dir=$(KASAN_OUT) \
+		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
+		--timeout=$(KUNIT_TIMEOUT) \
+		--qemu_args='-smp 2 -accel $(ACCEL)' \
+		--json=$(KASAN_OUT)/kunit.json $(SUITE) \
+		> $(KASAN_OUT)/kunit.out 2>&1; rc=$$?; \
+	grep -E '^\[..:..:..\] (Elapsed|Testing complete)' \
+		$(KASAN_OUT)/kunit.out || true; \
+	if [ $$rc -ne 0 ] && [ ! -s $(KASAN_OUT)/test.log ]; then \
+		tail -n 60 $(KASAN_OUT)/kunit.out; \
+		echo "0 passed, 1 failed"; exit 1; fi; \
+	grep -q '^CONFIG_KASAN=y' $(KASAN_OUT)/.config || \
+		{ echo "KASAN is not on"; echo "0 passed, 1 failed"; exit 1; }; \
+	$(TDX)/vm/run-vm.sh $(KASAN_OUT)/arch/x86/boot/bzImage \
+		$(VM)/initramfs.cpio.gz selftests $(KASAN_OUT)/vm \
+		$(VM_TIMEOUT) $(ACCEL) || true; \
+	cat $(KASAN_OUT)/test.log $(KASAN_OUT)/vm/console.log \
+		> $(KASAN_OUT)/console-all.log; \
+	echo "wall time: $$(( $$(date +%s) - start )) s"; \
+	python3 $(TDX)/check-log.py $(KASAN_OUT)/console-all.log \
+		$(KASAN_OUT)/kunit.json $(KASAN_OUT)/vm/selftests.out
 
 # The demo.  NOGATE=1 replays it with the gate switched off (test only).
 DEMO_RUN := $(if $(NOGATE),demo-nogate,demo)
 run: kernel $(VM)/initramfs.cpio.gz
 	@echo "Booting the test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
-	@$(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $(DEMO_RUN) \
-		$(VM)/demo $(VM_TIMEOUT) $(ACCEL); rc=$$?; \
-	grep -v '^tdx_vm: exit=' $(VM)/demo/$(DEMO_RUN).out; \
-	python3 $(TDX)/check-log.py $(VM)/demo/console.log - \
-		> $(VM)/demo/judge.out; \
-	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/demo/judge.out; \
-	grep -q '^kernel reports: 0$$' $(VM)/demo/judge.out && exit $$rc; exit 1
+	@$(call vm-judged,$(DEMO_RUN))
 
 # A shell in the VM, to try tdx-module-update by hand (see /etc/motd there).
 shell: kernel $(VM)/initramfs.cpio.gz
