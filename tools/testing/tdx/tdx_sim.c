@@ -49,7 +49,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/unaligned.h>
-#include <asm/cpufeature.h>
+#include <linux/cpufeature.h>
 #include <asm/tdx.h>
 
 #include "tdx_update_abi.h"
