@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Report and judge a tdx-bench run (make bench).
+
+Usage: report.py BENCH_OUT OUTDIR
+
+Reads what tdx-bench printed in the VM and writes to OUTDIR:
+
+  results.md   one table row per load and policy, the in-kernel cost of a
+               build hold, and the verdict
+  points.dat   the per-point numbers, one gnuplot block per series
+  updates.dat  every update: latency, lower bound, attempts, outcome
+  bench.png    p99 latency / p99 lower bound, deadline misses and wrong
+               MRTDs against the number of builders (needs gnuplot)
+
+and prints the verdict, the acceptance of the issue:
+
+  At every load where failfast misses the deadline or none produces
+  wrong MRTDs, gate has p99 update latency <= 1.2x the lower bound (p99
+  latency over p99 lower bound) and zero wrong MRTDs; and a gate
+  begin/end pair costs <= 2x an uncontended mutex pair.
+
+One PASS or FAIL line per check; exits 1 if any check fails, also when
+the run is incomplete or no load shows what the gate is for.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+POLICIES = ('gate', 'failfast', 'none')
+MAX_RATIO = 1.2
+MAX_COST = 2.0
+
+
+def parse_kv(words):
+    out = {}
+    for w in words:
+        key, sep, val = w.partition('=')
+        if sep:
+            out[key] = val
+    return out
+
+
+def num(d, key):
+    return float(d[key])
+
+
+def parse(path):
+    run = {'config': {}, 'cost': None, 'points': [], 'updates': [],
+           'done': None, 'errors': [], 'exit': None}
+    with open(path, errors='replace') as f:
+        for line in f:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == 'update:':
+                run['updates'].append(parse_kv(words[1:]))
+            elif words[0] == 'tdx_vm:':
+                run['exit'] = parse_kv(words[1:]).get('exit')
+            elif words[0] != 'bench:' or len(words) < 2:
+                continue
+            elif words[1] == 'config':
+                run['config'] = parse_kv(words[2:])
+            elif words[1] == 'cost':
+                run['cost'] = parse_kv(words[2:])
+            elif words[1] in ('done', 'incomplete'):
+                run['done'] = dict(parse_kv(words[2:]), state=words[1])
+            elif words[1] == 'error:':
+                run['errors'].append(line.strip())
+            elif words[1].startswith('policy='):
+                run['points'].append(parse_kv(words[1:]))
+    return run
+
+
+def load_key(p):
+    return (int(p['builders']), int(p['think_ms']))
+
+
+def load_name(key):
+    return f'{key[0]} builders, think {key[1]} ms'
+
+
+def loads_in_order(points):
+    seen = []
+    for p in points:
+        if load_key(p) not in seen:
+            seen.append(load_key(p))
+    return seen
+
+
+def by_load(points):
+    table = {}
+    for p in points:
+        table.setdefault(load_key(p), {})[p['policy']] = p
+    return table
+
+
+def misses(p):
+    return int(p['updates']) - int(p['met'])
+
+
+def write_markdown(run, outdir, verdict):
+    cfg = run['config']
+    table = by_load(run['points'])
+    lines = ['# tdx-bench results', '']
+    if cfg:
+        lines.append('Builds of %s ms (%s measured pages), think time %s ms '
+                     'unless the load says, an update every %s ms, deadline '
+                     '%s ms, failfast retry every %s ms, %s s per point.'
+                     % (cfg.get('build_ms'), cfg.get('pages'),
+                        cfg.get('think_ms'), cfg.get('update_ms'),
+                        cfg.get('deadline_ms'), cfg.get('retry_ms'),
+                        cfg.get('seconds')))
+    if run['done']:
+        lines.append('Run %s: %s points in %s s.'
+                     % (run['done']['state'], run['done'].get('points'),
+                        run['done'].get('wall_s')))
+    lines += [
+        '',
+        'Latency: from the update request to its end; a missed update '
+        'counts with the time it was given up at. Lower bound (LB): the '
+        'longest remaining time of the builds in flight at the request, '
+        'plus the update alone (calibrated with no builds). Ratio: '
+        'per-update latency / LB. INIT_VM: wall time of the call, waits '
+        'for an update included (solo: no contention). Restarts: builds '
+        'with a failed SEAMCALL or a wrong MRTD. Joined: builds that '
+        'began after an update was requested and ended before it did, '
+        'summed over the updates (with the gate: builds that got in '
+        'before the kernel shut new builds out, and were waited for). '
+        'Times in ms.',
+        '',
+        '| Builders | Think | Policy | Met D / updates | Attempts '
+        '| Latency p50 / p99 / max | LB p50 / p99 | Update alone '
+        '| Ratio p50 / p99 | p99 lat / p99 LB | INIT_VM p50 / p99 (solo) '
+        '| Joined | Builds | Restarts | Wrong MRTDs |',
+        '|---:|---:|---|' + '---:|' * 12,
+    ]
+    for key in loads_in_order(run['points']):
+        for pol in POLICIES:
+            p = table[key].get(pol)
+            if not p:
+                continue
+            lines.append(
+                '| %d | %d | %s | %s / %s | %s | %.0f / %.0f / %.0f '
+                '| %.0f / %.0f | %.0f | %.2f / %.2f | %.2f '
+                '| %.1f / %.1f (%.1f) | %s | %s | %s | %s |'
+                % (key[0], key[1], pol, p['met'], p['updates'],
+                   p['attempts'], num(p, 'lat_p50_ms'), num(p, 'lat_p99_ms'),
+                   num(p, 'lat_max_ms'), num(p, 'lb_p50_ms'),
+                   num(p, 'lb_p99_ms'), num(p, 'upd_cal_ms'),
+                   num(p, 'ratio_p50'), num(p, 'ratio_p99'),
+                   num(p, 'p99_over_lb_p99'), num(p, 'init_p50_ms'),
+                   num(p, 'init_p99_ms'), num(p, 'init_solo_ms'),
+                   p.get('joined', '?'), p['builds'], p['restarts'],
+                   p['wrong_mrtd']))
+    lines.append('')
+    cost = run['cost']
+    if cost:
+        lines.append('In-kernel cost, no update pending (%s pairs, fastest '
+                     'of 10 rounds): build hold begin/end %.1f ns, '
+                     'uncontended mutex lock/unlock %.1f ns, ratio %s.'
+                     % (cost['pairs'], int(cost['gate_ps']) / 1000,
+                        int(cost['mutex_ps']) / 1000, cost['ratio']))
+    else:
+        lines.append('In-kernel cost: not measured.')
+    for err in run['errors']:
+        lines.append('')
+        lines.append('`%s`' % err)
+    lines += ['', '## Verdict', '', '```'] + verdict + ['```', '']
+    if os.path.exists(os.path.join(outdir, 'bench.png')):
+        lines += ['![p99 latency over lower bound, misses, wrong MRTDs]'
+                  '(bench.png)', '']
+    with open(os.path.join(outdir, 'results.md'), 'w') as f:
+        f.write('\n'.join(lines))
+
+
+def series(run):
+    """(policy, think) -> points sorted by builders."""
+    out = {}
+    for p in run['points']:
+        out.setdefault((p['policy'], int(p['think_ms'])), []).append(p)
+    for pts in out.values():
+        pts.sort(key=lambda p: int(p['builders']))
+    return out
+
+
+def write_data(run, outdir):
+    ser = series(run)
+    cols = ('builders', 'p99_over_lb_p99', 'lat_p99_ms', 'lb_p99_ms',
+            'ratio_p50', 'ratio_p99', 'misses', 'updates', 'wrong_mrtd',
+            'restarts', 'init_p99_ms')
+    with open(os.path.join(outdir, 'points.dat'), 'w') as f:
+        f.write('# one block per series (gnuplot index); %s\n'
+                % ' '.join(cols))
+        for (pol, think), pts in ser.items():
+            f.write('# policy=%s think_ms=%d\n' % (pol, think))
+            for p in pts:
+                vals = dict(p, misses=str(misses(p)))
+                f.write(' '.join(vals[c] for c in cols) + '\n')
+            f.write('\n\n')
+    ucols = ('policy', 'builders', 'think_ms', 'seq', 'lat_ms', 'lb_ms',
+             'ratio', 'drain_ms', 'inflight', 'joined', 'attempts', 'ok',
+             'met', 'error')
+    with open(os.path.join(outdir, 'updates.dat'), 'w') as f:
+        f.write('# ' + ' '.join(ucols) + '\n')
+        for u in run['updates']:
+            f.write(' '.join(u.get(c, '?') for c in ucols) + '\n')
+    return list(ser)
+
+
+def write_chart(run, outdir, keys):
+    if not shutil.which('gnuplot'):
+        print('note: gnuplot not found, no chart')
+        return
+    default_think = int(run['config'].get('think_ms', -1))
+    colors = {'gate': '#1a9850', 'failfast': '#d73027', 'none': '#4575b4'}
+    # Drawn slightly apart, so that equal values do not hide each other.
+    shift = {'gate': 0.95, 'failfast': 1.0, 'none': 1.05}
+
+    def plots(col):
+        out = []
+        for i, (pol, think) in enumerate(keys):
+            title = pol if think == default_think else \
+                f'{pol}, think {think} ms'
+            style = 'linespoints pt 7' if think == default_think else \
+                'points pt 5 ps 1.5'
+            out.append(f'"points.dat" index {i} '
+                       f'using ($1*{shift[pol]}):{col} with {style} '
+                       f'lc rgb "{colors[pol]}" title "{title}"')
+        return ', \\\n     '.join(out)
+
+    tried = {p['updates'] for p in run['points']}
+    tried = f' (of {tried.pop()} updates a point)' if len(tried) == 1 else ''
+    script = f'''set terminal png size 900,1200
+set output "bench.png"
+set multiplot layout 3,1
+set logscale x 2
+set xlabel "builders (policies drawn slightly apart)"
+set grid
+set key outside right
+set logscale y
+set ylabel "p99 latency / p99 lower bound"
+set title "Update latency against what no coordination can beat"
+plot {MAX_RATIO} with lines dt 2 lc rgb "black" title "{MAX_RATIO}x", \\
+     {plots(2)}
+unset logscale y
+set yrange [0:*]
+set ylabel "updates that missed the deadline"
+set title "Deadline misses{tried}"
+plot {plots(7)}
+set ylabel "wrong MRTDs"
+set title "Builds that ended with a wrong MRTD"
+plot {plots(9)}
+unset multiplot
+'''
+    with open(os.path.join(outdir, 'bench.gp'), 'w') as f:
+        f.write(script)
+    res = subprocess.run(['gnuplot', 'bench.gp'], cwd=outdir,
+                         capture_output=True, text=True, check=False)
+    if res.returncode:
+        print('note: gnuplot failed: ' + res.stderr.strip())
+
+
+def judge(run):
+    """The verdict lines; the first word of each is PASS, FAIL or skip."""
+    out = []
+    done = run['done']
+    if not done or done['state'] != 'done' or run['exit'] not in (None, '0'):
+        out.append('FAIL: the run did not complete (%s)'
+                   % ('; '.join(run['errors']) or 'no end line'))
+    table = by_load(run['points'])
+    shown = 0
+    for key in loads_in_order(run['points']):
+        pts = table[key]
+        ff, none, gate = pts.get('failfast'), pts.get('none'), pts.get('gate')
+        why = []
+        if ff and misses(ff):
+            why.append('failfast missed %d/%s deadlines'
+                       % (misses(ff), ff['updates']))
+        if none and int(none['wrong_mrtd']):
+            why.append('none left %s wrong MRTDs' % none['wrong_mrtd'])
+        if not why:
+            out.append('skip: %s: failfast met every deadline, none left '
+                       'no wrong MRTD' % load_name(key))
+            continue
+        shown += 1
+        if not gate or not int(gate['updates']):
+            out.append('FAIL: %s: %s, and gate has no updates measured'
+                       % (load_name(key), ', '.join(why)))
+            continue
+        ratio = num(gate, 'p99_over_lb_p99')
+        wrong = int(gate['wrong_mrtd'])
+        ok = ratio <= MAX_RATIO and wrong == 0
+        out.append('%s: %s: %s; gate p99 latency %.0f ms = %.2fx the p99 '
+                   'lower bound %.0f ms (max %.1fx), %d wrong MRTDs'
+                   % ('PASS' if ok else 'FAIL', load_name(key),
+                      ', '.join(why), num(gate, 'lat_p99_ms'), ratio,
+                      num(gate, 'lb_p99_ms'), MAX_RATIO, wrong))
+    if not shown:
+        out.append('FAIL: no load where failfast missed a deadline or none '
+                   'left a wrong MRTD: the run shows nothing the gate '
+                   'prevents')
+    cost = run['cost']
+    if not cost:
+        out.append('FAIL: the in-kernel cost was not measured')
+    else:
+        gate_ps, mutex_ps = int(cost['gate_ps']), int(cost['mutex_ps'])
+        ok = mutex_ps > 0 and gate_ps <= MAX_COST * mutex_ps
+        out.append('%s: build hold begin/end %.1f ns vs mutex pair %.1f ns: '
+                   '%.2fx (max %.1fx)'
+                   % ('PASS' if ok else 'FAIL', gate_ps / 1000,
+                      mutex_ps / 1000, gate_ps / mutex_ps if mutex_ps else 0,
+                      MAX_COST))
+    return out
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    run = parse(sys.argv[1])
+    outdir = sys.argv[2]
+    os.makedirs(outdir, exist_ok=True)
+    verdict = judge(run)
+    keys = write_data(run, outdir)
+    if keys:
+        write_chart(run, outdir, keys)
+    write_markdown(run, outdir, verdict)
+    for line in verdict:
+        print(line)
+    failed = any(line.startswith('FAIL') for line in verdict)
+    print('bench verdict: %s (report in %s)'
+          % ('FAIL' if failed else 'PASS',
+             os.path.join(outdir, 'results.md')))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
