@@ -742,7 +742,7 @@ out:
 
 static int kernel_cost(void)
 {
-	unsigned long long gate_ps, mutex_ps;
+	unsigned long long gate_ps, mutex_ps, rwsem_ps;
 	unsigned int pairs;
 	char buf[128], val[16];
 	double t;
@@ -758,15 +758,15 @@ static int kernel_cost(void)
 	t = vm_now_ms() - t;
 	if (!ret)
 		ret = vm_read(PAIRS_PATH, buf, sizeof(buf));
-	if (!ret && sscanf(buf, "pairs=%u gate_ps=%llu mutex_ps=%llu", &pairs,
-			   &gate_ps, &mutex_ps) != 3)
+	if (!ret && sscanf(buf, "pairs=%u gate_ps=%llu mutex_ps=%llu rwsem_ps=%llu",
+			   &pairs, &gate_ps, &mutex_ps, &rwsem_ps) != 4)
 		ret = -EINVAL;
 	if (ret) {
 		printf("bench: error: %s: %s\n", PAIRS_PATH, strerror(-ret));
 		return ret;
 	}
-	printf("bench: cost pairs=%u gate_ps=%llu mutex_ps=%llu ratio=%.3f run_ms=%.0f\n",
-	       pairs, gate_ps, mutex_ps,
+	printf("bench: cost pairs=%u gate_ps=%llu mutex_ps=%llu rwsem_ps=%llu ratio=%.3f run_ms=%.0f\n",
+	       pairs, gate_ps, mutex_ps, rwsem_ps,
 	       mutex_ps ? (double)gate_ps / mutex_ps : 0.0, t);
 	fflush(stdout);
 	return 0;

@@ -4,15 +4,16 @@
  * lock a TD build could take instead: an uncontended mutex.
  *
  * Write a pair count to /sys/module/tdx_sim_bench/parameters/pairs; the
- * write runs that many tdx_build_begin()/tdx_build_end() pairs and as
- * many mutex_lock()/mutex_unlock() pairs, in ten alternating rounds so
+ * write runs that many tdx_build_begin()/tdx_build_end() pairs, as many
+ * mutex_lock()/mutex_unlock() and rwsem pairs, in ten alternating rounds so
  * that both see the same machine, and keeps the fastest round of each.
  * Reading the parameter gives the last result:
  *
- *   pairs=N gate_ps=G mutex_ps=M
+ *   pairs=N gate_ps=G mutex_ps=M rwsem_ps=R
  *
- * in picoseconds per pair.  Test kernels only; make bench runs it on a
- * kernel without lock debugging.
+ * in picoseconds per pair; R is a bare rwsem read lock/unlock pair, the
+ * part of a build hold that the rwsem itself costs.  Test kernels only;
+ * make bench runs it on a kernel without lock debugging.
  */
 #define pr_fmt(fmt) "tdx_sim_bench: " fmt
 
@@ -20,6 +21,7 @@
 #include <linux/math64.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sysfs.h>
 #include <asm/tdx_update.h>
@@ -27,8 +29,12 @@
 #define BENCH_ROUNDS	10
 #define BENCH_MAX_PAIRS	(100 * 1000 * 1000)
 
-/* bench_lock: the mutex measured; bench_result_lock: one run at a time */
+/*
+ * bench_lock, bench_rwsem: the locks measured, never contended;
+ * bench_result_lock: one run at a time, and the result.
+ */
 static DEFINE_MUTEX(bench_lock);
+static DECLARE_RWSEM(bench_rwsem);
 static DEFINE_MUTEX(bench_result_lock);
 
 /* Protected by bench_result_lock. */
@@ -36,6 +42,7 @@ static struct {
 	unsigned int pairs;
 	u64 gate_ps;
 	u64 mutex_ps;
+	u64 rwsem_ps;
 } result;
 
 static int gate_round(unsigned int n, u64 *ns)
@@ -67,9 +74,24 @@ static u64 mutex_round(unsigned int n)
 	return ktime_get_ns() - t0;
 }
 
+/* The rwsem alone, as a build hold uses it: killable read lock, unlock. */
+static u64 rwsem_round(unsigned int n)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (down_read_killable(&bench_rwsem))
+			break;
+		up_read(&bench_rwsem);
+	}
+	return ktime_get_ns() - t0;
+}
+
 static int pairs_set(const char *val, const struct kernel_param *kp)
 {
-	u64 gate_best = U64_MAX, mutex_best = U64_MAX, ns;
+	u64 gate_best = U64_MAX, mutex_best = U64_MAX, rwsem_best = U64_MAX;
+	u64 ns;
 	unsigned int pairs, per_round, r;
 	int ret = kstrtouint(val, 0, &pairs);
 
@@ -86,11 +108,13 @@ static int pairs_set(const char *val, const struct kernel_param *kp)
 			goto out;
 		gate_best = min(gate_best, ns);
 		mutex_best = min(mutex_best, mutex_round(per_round));
+		rwsem_best = min(rwsem_best, rwsem_round(per_round));
 		cond_resched();
 	}
 	result.pairs = per_round * BENCH_ROUNDS;
 	result.gate_ps = div_u64(gate_best * 1000, per_round);
 	result.mutex_ps = div_u64(mutex_best * 1000, per_round);
+	result.rwsem_ps = div_u64(rwsem_best * 1000, per_round);
 out:
 	mutex_unlock(&bench_result_lock);
 	return ret;
@@ -101,8 +125,9 @@ static int pairs_get(char *buf, const struct kernel_param *kp)
 	int n;
 
 	mutex_lock(&bench_result_lock);
-	n = sysfs_emit(buf, "pairs=%u gate_ps=%llu mutex_ps=%llu\n",
-		       result.pairs, result.gate_ps, result.mutex_ps);
+	n = sysfs_emit(buf, "pairs=%u gate_ps=%llu mutex_ps=%llu rwsem_ps=%llu\n",
+		       result.pairs, result.gate_ps, result.mutex_ps,
+		       result.rwsem_ps);
 	mutex_unlock(&bench_result_lock);
 	return n;
 }

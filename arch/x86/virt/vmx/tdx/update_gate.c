@@ -30,6 +30,7 @@
 
 #include <linux/atomic.h>
 #include <linux/lockdep.h>
+#include <linux/percpu.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
@@ -65,8 +66,13 @@ static DECLARE_WAIT_QUEUE_HEAD(update_done_wq);
  */
 static bool gate_write_held;
 
-/* Build holds out; a count for userspace and tests, not a lock. */
-static atomic_t builds_in_flight = ATOMIC_INIT(0);
+/*
+ * Build holds out: +1 on the CPU that took a hold, -1 on the CPU that
+ * gave it back, so only the sum over all CPUs means anything.  A count
+ * for userspace and tests, not a lock; per CPU, so that a build hold
+ * costs no atomic operation beyond the rwsem's and the end's xchg().
+ */
+static DEFINE_PER_CPU(int, builds_in_flight);
 
 /* tdx_build_hold.flags */
 #define HOLD_HELD	BIT(0)	/* a hold is out */
@@ -111,8 +117,8 @@ static void gate_lockdep_handoff(void)
 	rwsem_release(&update_rwsem.dep_map, _THIS_IP_);
 }
 
-/* Wait until no update is pending. */
-static int gate_wait_for_update(bool nonblock)
+/* Wait until no update is pending.  Out of line: off the fast path. */
+static noinline int gate_wait_for_update(bool nonblock)
 {
 	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD)
 		return -ENXIO;
@@ -133,9 +139,11 @@ static int gate_read_lock(bool nonblock)
 	int ret;
 
 	for (;;) {
-		ret = gate_wait_for_update(nonblock);
-		if (ret)
-			return ret;
+		if (READ_ONCE(gate_state) != TDX_UPDATE_IDLE) {
+			ret = gate_wait_for_update(nonblock);
+			if (ret)
+				return ret;
+		}
 
 		if (nonblock) {
 			if (!down_read_trylock(&update_rwsem))
@@ -169,7 +177,9 @@ static int gate_read_lock(bool nonblock)
  * Call before the first update-sensitive SEAMCALL of a TD build
  * (TDH.MNG.INIT).  Waits while an update is pending or running; the wait
  * is killable.  On success the hold stays out, across returns to
- * userspace, until tdx_build_end().
+ * userspace, until tdx_build_end().  Calls for one @hold must not race
+ * each other (KVM issues them under the VM's lock); tdx_build_end() may
+ * race with anything.
  *
  * Context: process context, may sleep.
  * Return: 0 on success; -EAGAIN if @nonblock and an update is pending,
@@ -181,7 +191,7 @@ int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 	unsigned long flags = HOLD_HELD;
 	int ret;
 
-	might_sleep();
+	/* down_read_killable() says might_sleep(); the trylock never sleeps. */
 	if (READ_ONCE(hold->flags))
 		return -EBUSY;
 
@@ -194,16 +204,15 @@ int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 		return -ENXIO;
 	}
 
-	/* Count the hold before it can be seen, and so ended. */
-	atomic_inc(&builds_in_flight);
-	if (cmpxchg(&hold->flags, 0, flags)) {
-		atomic_dec(&builds_in_flight);
-		if (flags & HOLD_GATED)
-			up_read(&update_rwsem);
-		return -EBUSY;
-	}
 	if (flags & HOLD_GATED)
 		gate_lockdep_handoff();
+	/* Count the hold before it can be seen, and so ended. */
+	this_cpu_inc(builds_in_flight);
+	/*
+	 * Orders the count and the read lock before the hold; pairs with
+	 * the xchg() in tdx_build_end(), in whatever task ends the build.
+	 */
+	smp_store_release(&hold->flags, flags);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(tdx_build_begin);
@@ -225,7 +234,7 @@ void tdx_build_end(struct tdx_build_hold *hold)
 
 	if (!(flags & HOLD_HELD))
 		return;
-	atomic_dec(&builds_in_flight);
+	this_cpu_dec(builds_in_flight);
 	if (flags & HOLD_GATED)
 		up_read_non_owner(&update_rwsem);
 }
@@ -246,11 +255,17 @@ EXPORT_SYMBOL_GPL(tdx_build_held);
 /**
  * tdx_builds_in_flight() - number of build holds out
  *
- * Return: the number of TD builds between begin and end right now.
+ * Return: the number of TD builds between begin and end; exact while no
+ * hold is being taken or given back.
  */
 unsigned int tdx_builds_in_flight(void)
 {
-	return atomic_read(&builds_in_flight);
+	int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu(builds_in_flight, cpu));
+	/* A sum taken while holds come and go can be off, even below 0. */
+	return max(n, 0);
 }
 EXPORT_SYMBOL_GPL(tdx_builds_in_flight);
 
