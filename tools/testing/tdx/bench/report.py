@@ -157,11 +157,15 @@ def write_markdown(run, outdir, verdict):
     lines.append('')
     cost = run['cost']
     if cost:
+        rwsem = ''
+        if 'rwsem_ps' in cost:
+            rwsem = (', bare rwsem read lock/unlock %.1f ns'
+                     % (int(cost['rwsem_ps']) / 1000))
         lines.append('In-kernel cost, no update pending (%s pairs, fastest '
                      'of 10 rounds): build hold begin/end %.1f ns, '
-                     'uncontended mutex lock/unlock %.1f ns, ratio %s.'
+                     'uncontended mutex lock/unlock %.1f ns%s, ratio %s.'
                      % (cost['pairs'], int(cost['gate_ps']) / 1000,
-                        int(cost['mutex_ps']) / 1000, cost['ratio']))
+                        int(cost['mutex_ps']) / 1000, rwsem, cost['ratio']))
     else:
         lines.append('In-kernel cost: not measured.')
     for err in run['errors']:
