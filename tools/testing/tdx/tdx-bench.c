@@ -765,8 +765,9 @@ static int kernel_cost(void)
 		printf("bench: error: %s: %s\n", PAIRS_PATH, strerror(-ret));
 		return ret;
 	}
-	printf("bench: cost pairs=%u gate_ps=%llu mutex_ps=%llu rwsem_ps=%llu ratio=%.3f run_ms=%.0f\n",
-	       pairs, gate_ps, mutex_ps, rwsem_ps,
+	printf("bench: cost pairs=%u gate_ps=%llu mutex_ps=%llu rwsem_ps=%llu",
+	       pairs, gate_ps, mutex_ps, rwsem_ps);
+	printf(" ratio=%.3f run_ms=%.0f\n",
 	       mutex_ps ? (double)gate_ps / mutex_ps : 0.0, t);
 	fflush(stdout);
 	return 0;
