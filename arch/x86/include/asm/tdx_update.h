@@ -13,9 +13,14 @@
 #ifndef _ASM_X86_TDX_UPDATE_H
 #define _ASM_X86_TDX_UPDATE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/spinlock_types.h>
 #include <linux/completion.h>
+#include <linux/compiler.h>
+#include <linux/lockdep.h>
+#include <linux/percpu.h>
+#include <linux/rwsem.h>
 
 /**
  * enum tdx_update_state - what the module and the update side are doing
@@ -48,6 +53,10 @@ enum tdx_update_state {
 struct tdx_build_hold {
 	unsigned long flags;
 };
+
+/* tdx_build_hold.flags, private to the gate */
+#define TDX_HOLD_HELD	BIT(0)	/* a hold is out */
+#define TDX_HOLD_GATED	BIT(1)	/* ... and it read-holds update_rwsem */
 
 /**
  * struct tdx_module_version - a TDX module version, major.minor.update
@@ -95,8 +104,105 @@ struct tdx_update_request {
 
 #ifdef CONFIG_INTEL_TDX_MODULE_UPDATE
 
-int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock);
-void tdx_build_end(struct tdx_build_hold *hold);
+/**
+ * struct tdx_update_gate - the update gate, as its inline fast path sees it
+ * @update_rwsem: read-held by each build hold, write-held by an update
+ * @fast: a build may take its hold without looking further: no update is
+ *	pending, TDX is not dead, and (test kernels) the gate is on
+ *
+ * Private to arch/x86/virt/vmx/tdx/update_gate.c, which documents the
+ * locking; declared here only so that the common case of
+ * tdx_build_begin() and tdx_build_end() is inline in their callers.
+ */
+struct tdx_update_gate {
+	struct rw_semaphore update_rwsem;
+	bool fast;
+};
+
+extern struct tdx_update_gate tdx_update_gate;
+/* Build holds taken minus given back on each CPU; see update_gate.c. */
+DECLARE_PER_CPU(int, tdx_build_holds);
+
+int __tdx_build_begin(struct tdx_build_hold *hold, bool nonblock);
+void __tdx_build_end(struct tdx_build_hold *hold);
+
+/**
+ * tdx_build_begin() - take a build hold for a TD build
+ * @hold: the TD's hold, zero when no hold is out
+ * @nonblock: fail with -EAGAIN instead of waiting for an update
+ *
+ * Call before the first update-sensitive SEAMCALL of a TD build
+ * (TDH.MNG.INIT).  Waits while an update is pending or running; the wait
+ * is killable.  On success the hold stays out, across returns to
+ * userspace, until tdx_build_end().
+ *
+ * Calls for one @hold, this one and tdx_build_end() alike, must not race
+ * each other: the TD's owner serializes them (KVM: the ioctls under the
+ * VM's lock; teardown once nothing else can reach the VM).  Other tasks
+ * may call tdx_build_held() at any time.
+ *
+ * The common case is inline: a look at the gate, the read lock, a second
+ * look, the count.  Everything else is __tdx_build_begin().
+ *
+ * Context: process context, may sleep.
+ * Return: 0 on success; -EAGAIN if @nonblock and an update is pending,
+ * or the hold cannot be taken at once; -EINTR if a fatal signal arrived
+ * while waiting; -ENXIO if TDX is dead; -EBUSY if @hold already holds.
+ */
+static inline int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
+{
+	struct rw_semaphore *sem = &tdx_update_gate.update_rwsem;
+	int ret;
+
+	/*
+	 * Builds that arrive while an update is pending wait for it on the
+	 * gate's wait queue, not in the rwsem; a second hold for @hold must
+	 * not queue behind an update that waits for the first.  One branch
+	 * for the three tests.
+	 */
+	if (unlikely(nonblock | !!READ_ONCE(hold->flags) |
+		     !READ_ONCE(tdx_update_gate.fast)))
+		return __tdx_build_begin(hold, nonblock);
+
+	ret = down_read_killable(sem);
+	/* Look again under the lock: an update may have come meanwhile. */
+	if (unlikely(ret | !READ_ONCE(tdx_update_gate.fast))) {
+		if (ret)
+			return ret;
+		up_read(sem);
+		return __tdx_build_begin(hold, false);
+	}
+	/* Lockdep checked the order; the hold outlives this call. */
+	rwsem_release(&sem->dep_map, _THIS_IP_);
+	/* Counted before it is published, and so before it can end. */
+	this_cpu_inc(tdx_build_holds);
+	WRITE_ONCE(hold->flags, TDX_HOLD_HELD | TDX_HOLD_GATED);
+	return 0;
+}
+
+/**
+ * tdx_build_end() - give back a build hold
+ * @hold: the TD's hold
+ *
+ * Call when the build ends: after TDH.MR.FINALIZE, and on every teardown
+ * path (fd release, VM destruction, process exit).  Any task may call
+ * it, not only the one that took the hold, under the rule of
+ * tdx_build_begin(); calls after the first, and calls for a hold that is
+ * not out, do nothing.
+ *
+ * Context: any context that may sleep.
+ */
+static inline void tdx_build_end(struct tdx_build_hold *hold)
+{
+	if (likely(READ_ONCE(hold->flags) == (TDX_HOLD_HELD | TDX_HOLD_GATED))) {
+		WRITE_ONCE(hold->flags, 0);
+		this_cpu_dec(tdx_build_holds);
+		up_read_non_owner(&tdx_update_gate.update_rwsem);
+		return;
+	}
+	__tdx_build_end(hold);
+}
+
 bool tdx_build_held(const struct tdx_build_hold *hold);
 unsigned int tdx_builds_in_flight(void);
 

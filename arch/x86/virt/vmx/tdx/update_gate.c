@@ -15,6 +15,11 @@
  * back with up_read_non_owner(), which lockdep does not track.  This is
  * the pattern of freeze_super() and kiocb_start_write().
  *
+ * The common case of taking and giving back a hold is inline, in
+ * <asm/tdx_update.h>: a TD build then pays the rwsem's read lock and
+ * unlock, a per-CPU count and a look at the gate before and after the
+ * lock, and no call or atomic operation of its own.  The rest is here.
+ *
  * rwsem lets a new reader steal the lock while a woken writer has not
  * run yet, so the gate keeps its own state as well: from the moment an
  * update is requested until it is done, new builds wait for it on
@@ -39,23 +44,33 @@
 #include "update.h"
 
 /*
- * update_rwsem: read-held by each build hold from tdx_build_begin() to
- * tdx_build_end(), write-held by the update task from the moment the
- * builds in flight have drained until the new module runs (or TDX is
- * declared dead).
+ * tdx_update_gate.update_rwsem: read-held by each build hold from
+ * tdx_build_begin() to tdx_build_end(), write-held by the update task
+ * from the moment the builds in flight have drained until the new module
+ * runs (or TDX is declared dead).
  *
  * Lock order: tdx_update_mutex -> update_rwsem -> cpu_hotplug_lock ->
  * seamldr_lock.  Read holds are invisible to lockdep once taken (see
  * above), so nothing may wait for the write side while owning one.
+ *
+ * tdx_update_gate.fast: whether builds may take the inline fast path;
+ * follows gate_state and the test policy (gate_set_state()), read
+ * without locks.  A build reads it under the read lock, so it sees the
+ * value an update stored before its write lock was last released.
  */
-static DECLARE_RWSEM(update_rwsem);
+struct tdx_update_gate tdx_update_gate = {
+	.update_rwsem = __RWSEM_INITIALIZER(tdx_update_gate.update_rwsem),
+	.fast = true,
+};
+EXPORT_SYMBOL_GPL(tdx_update_gate);
 
 /*
  * gate_state is the module's enum tdx_update_state.  Written only under
  * tdx_update_mutex (by the probe, or by the update task that the mutex
- * holder started and waits for) and at init; read without locks.  While
- * it is WAITING or UPDATING an update is pending, and new builds wait on
- * update_done_wq for it to change.
+ * holder started and waits for) and at init, always through
+ * gate_set_state(); read without locks.  While it is WAITING or UPDATING
+ * an update is pending, and new builds wait on update_done_wq for it to
+ * change.
  */
 static enum tdx_update_state gate_state = TDX_UPDATE_UNSUPPORTED;
 static DECLARE_WAIT_QUEUE_HEAD(update_done_wq);
@@ -70,29 +85,10 @@ static bool gate_write_held;
  * Build holds out: +1 on the CPU that took a hold, -1 on the CPU that
  * gave it back, so only the sum over all CPUs means anything.  A count
  * for userspace and tests, not a lock; per CPU, so that a build hold
- * costs no atomic operation beyond the rwsem's and the end's xchg().
+ * costs no atomic operation beyond the rwsem's own two.
  */
-static DEFINE_PER_CPU(int, builds_in_flight);
-
-/* tdx_build_hold.flags */
-#define HOLD_HELD	BIT(0)	/* a hold is out */
-#define HOLD_GATED	BIT(1)	/* ... and it read-holds update_rwsem */
-
-#ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
-static int gate_policy = TDX_POLICY_GATE;
-
-void tdx_update_set_policy(enum tdx_update_policy policy)
-{
-	WRITE_ONCE(gate_policy, policy);
-}
-EXPORT_SYMBOL_GPL(tdx_update_set_policy);
-
-enum tdx_update_policy tdx_update_policy(void)
-{
-	return READ_ONCE(gate_policy);
-}
-EXPORT_SYMBOL_GPL(tdx_update_policy);
-#endif
+DEFINE_PER_CPU(int, tdx_build_holds);
+EXPORT_PER_CPU_SYMBOL_GPL(tdx_build_holds);
 
 static bool gate_enabled(void)
 {
@@ -107,6 +103,36 @@ static bool update_pending(void)
 }
 
 /*
+ * Every change of gate_state, and of the test policy, goes through here,
+ * so that tdx_update_gate.fast follows them.
+ */
+static void gate_set_state(enum tdx_update_state state)
+{
+	WRITE_ONCE(gate_state, state);
+	WRITE_ONCE(tdx_update_gate.fast,
+		   gate_enabled() && (state == TDX_UPDATE_IDLE ||
+				      state == TDX_UPDATE_UNSUPPORTED));
+}
+
+#ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
+static int gate_policy = TDX_POLICY_GATE;
+
+/* Tests switch policies only while no update is pending. */
+void tdx_update_set_policy(enum tdx_update_policy policy)
+{
+	WRITE_ONCE(gate_policy, policy);
+	gate_set_state(READ_ONCE(gate_state));
+}
+EXPORT_SYMBOL_GPL(tdx_update_set_policy);
+
+enum tdx_update_policy tdx_update_policy(void)
+{
+	return READ_ONCE(gate_policy);
+}
+EXPORT_SYMBOL_GPL(tdx_update_policy);
+#endif
+
+/*
  * A build hold outlives the call that took it.  Lockdep has validated the
  * ordering at acquisition; tell it the lock is gone, so that returning to
  * userspace with a hold is not reported.  The hold is later given back
@@ -114,11 +140,11 @@ static bool update_pending(void)
  */
 static void gate_lockdep_handoff(void)
 {
-	rwsem_release(&update_rwsem.dep_map, _THIS_IP_);
+	rwsem_release(&tdx_update_gate.update_rwsem.dep_map, _THIS_IP_);
 }
 
-/* Wait until no update is pending.  Out of line: off the fast path. */
-static noinline int gate_wait_for_update(bool nonblock)
+/* Wait until no update is pending. */
+static int gate_wait_for_update(bool nonblock)
 {
 	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD)
 		return -ENXIO;
@@ -128,10 +154,19 @@ static noinline int gate_wait_for_update(bool nonblock)
 		return -EAGAIN;
 
 	/* This wait is a wait for the write side: let lockdep know. */
-	might_lock_read(&update_rwsem);
+	might_lock_read(&tdx_update_gate.update_rwsem);
 	if (wait_event_killable(update_done_wq, !update_pending()))
 		return -EINTR;
 	return READ_ONCE(gate_state) == TDX_UPDATE_DEAD ? -ENXIO : 0;
+}
+
+/* Take the read side once: 0, -EAGAIN (@nonblock, not free) or -EINTR. */
+static int gate_down_read(bool nonblock)
+{
+	if (nonblock)
+		return down_read_trylock(&tdx_update_gate.update_rwsem) ?
+		       0 : -EAGAIN;
+	return down_read_killable(&tdx_update_gate.update_rwsem);
 }
 
 static int gate_read_lock(bool nonblock)
@@ -139,19 +174,12 @@ static int gate_read_lock(bool nonblock)
 	int ret;
 
 	for (;;) {
-		if (READ_ONCE(gate_state) != TDX_UPDATE_IDLE) {
-			ret = gate_wait_for_update(nonblock);
-			if (ret)
-				return ret;
-		}
-
-		if (nonblock) {
-			if (!down_read_trylock(&update_rwsem))
-				return -EAGAIN;
-		} else if (down_read_killable(&update_rwsem)) {
-			return -EINTR;
-		}
-
+		ret = gate_wait_for_update(nonblock);
+		if (ret)
+			return ret;
+		ret = gate_down_read(nonblock);
+		if (ret)
+			return ret;
 		/*
 		 * rwsem lets a reader slip in just as the last build ends and
 		 * before the woken writer runs.  Give way: the update was
@@ -159,39 +187,33 @@ static int gate_read_lock(bool nonblock)
 		 */
 		if (!update_pending())
 			break;
-		up_read(&update_rwsem);
+		up_read(&tdx_update_gate.update_rwsem);
 	}
 
 	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
-		up_read(&update_rwsem);
+		up_read(&tdx_update_gate.update_rwsem);
 		return -ENXIO;
 	}
 	return 0;
 }
 
 /**
- * tdx_build_begin() - take a build hold for a TD build
- * @hold: the TD's hold, zero when no hold is out
- * @nonblock: fail with -EAGAIN instead of waiting for an update
+ * __tdx_build_begin() - tdx_build_begin() when it is not simple
+ * @hold: as for tdx_build_begin()
+ * @nonblock: as for tdx_build_begin()
  *
- * Call before the first update-sensitive SEAMCALL of a TD build
- * (TDH.MNG.INIT).  Waits while an update is pending or running; the wait
- * is killable.  On success the hold stays out, across returns to
- * userspace, until tdx_build_end().  Calls for one @hold must not race
- * each other (KVM issues them under the VM's lock); tdx_build_end() may
- * race with anything.
+ * For tdx_build_begin() only: the non-blocking variant, a @hold that
+ * already holds, an update pending, TDX dead, a test policy without the
+ * gate, and an inline fast path that lost a race with a new update.
  *
  * Context: process context, may sleep.
- * Return: 0 on success; -EAGAIN if @nonblock and an update is pending,
- * or the hold cannot be taken at once; -EINTR if a fatal signal arrived
- * while waiting; -ENXIO if TDX is dead; -EBUSY if @hold already holds.
+ * Return: as for tdx_build_begin().
  */
-int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
+int __tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 {
-	unsigned long flags = HOLD_HELD;
+	unsigned long flags = TDX_HOLD_HELD;
 	int ret;
 
-	/* down_read_killable() says might_sleep(); the trylock never sleeps. */
 	if (READ_ONCE(hold->flags))
 		return -EBUSY;
 
@@ -199,46 +221,39 @@ int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 		ret = gate_read_lock(nonblock);
 		if (ret)
 			return ret;
-		flags |= HOLD_GATED;
+		gate_lockdep_handoff();
+		flags |= TDX_HOLD_GATED;
 	} else if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
 		return -ENXIO;
 	}
 
-	if (flags & HOLD_GATED)
-		gate_lockdep_handoff();
-	/* Count the hold before it can be seen, and so ended. */
-	this_cpu_inc(builds_in_flight);
-	/*
-	 * Orders the count and the read lock before the hold; pairs with
-	 * the xchg() in tdx_build_end(), in whatever task ends the build.
-	 */
-	smp_store_release(&hold->flags, flags);
+	this_cpu_inc(tdx_build_holds);
+	WRITE_ONCE(hold->flags, flags);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(tdx_build_begin);
+EXPORT_SYMBOL_GPL(__tdx_build_begin);
 
 /**
- * tdx_build_end() - give back a build hold
- * @hold: the TD's hold
+ * __tdx_build_end() - tdx_build_end() when it is not simple
+ * @hold: as for tdx_build_end()
  *
- * Call when the build ends: after TDH.MR.FINALIZE, and on every teardown
- * path (fd release, VM destruction, process exit).  Any task may call it,
- * not only the one that took the hold; calls after the first, and calls
- * for a hold that is not out, do nothing.
+ * For tdx_build_end() only: a hold taken without the gate (test
+ * policies), or no hold out.
  *
  * Context: any context that may sleep.
  */
-void tdx_build_end(struct tdx_build_hold *hold)
+void __tdx_build_end(struct tdx_build_hold *hold)
 {
-	unsigned long flags = xchg(&hold->flags, 0);
+	unsigned long flags = READ_ONCE(hold->flags);
 
-	if (!(flags & HOLD_HELD))
+	if (!(flags & TDX_HOLD_HELD))
 		return;
-	this_cpu_dec(builds_in_flight);
-	if (flags & HOLD_GATED)
-		up_read_non_owner(&update_rwsem);
+	WRITE_ONCE(hold->flags, 0);
+	this_cpu_dec(tdx_build_holds);
+	if (flags & TDX_HOLD_GATED)
+		up_read_non_owner(&tdx_update_gate.update_rwsem);
 }
-EXPORT_SYMBOL_GPL(tdx_build_end);
+EXPORT_SYMBOL_GPL(__tdx_build_end);
 
 /**
  * tdx_build_held() - is a build hold out?
@@ -248,7 +263,7 @@ EXPORT_SYMBOL_GPL(tdx_build_end);
  */
 bool tdx_build_held(const struct tdx_build_hold *hold)
 {
-	return READ_ONCE(hold->flags) & HOLD_HELD;
+	return READ_ONCE(hold->flags) & TDX_HOLD_HELD;
 }
 EXPORT_SYMBOL_GPL(tdx_build_held);
 
@@ -263,7 +278,7 @@ unsigned int tdx_builds_in_flight(void)
 	int cpu, n = 0;
 
 	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu(builds_in_flight, cpu));
+		n += READ_ONCE(per_cpu(tdx_build_holds, cpu));
 	/* A sum taken while holds come and go can be off, even below 0. */
 	return max(n, 0);
 }
@@ -305,7 +320,7 @@ EXPORT_SYMBOL_GPL(tdx_update_state_name);
 /* Set the state when no update is pending (probe, test re-probe). */
 void tdx_gate_set_state(enum tdx_update_state state)
 {
-	WRITE_ONCE(gate_state, state);
+	gate_set_state(state);
 	wake_up_all(&update_done_wq);
 }
 
@@ -321,7 +336,7 @@ void tdx_gate_set_state(enum tdx_update_state state)
  */
 void tdx_gate_mark_pending(void)
 {
-	WRITE_ONCE(gate_state, TDX_UPDATE_WAITING);
+	gate_set_state(TDX_UPDATE_WAITING);
 }
 
 /**
@@ -330,9 +345,10 @@ void tdx_gate_mark_pending(void)
  * @nonblock: fail with -EBUSY at once if a build is in flight
  *
  * Called by the update task, while the task that started it holds
- * tdx_update_mutex.  The state is WAITING already (tdx_gate_mark_pending());
- * it is set again here for callers that did not mark the update early.  From here until
- * tdx_gate_unlock_updates() no build hold can be taken.
+ * tdx_update_mutex.  The state is WAITING already
+ * (tdx_gate_mark_pending()); it is set again here for callers that did
+ * not mark the update early.  From here until tdx_gate_unlock_updates()
+ * no build hold can be taken.
  *
  * Context: a task that allows SIGKILL, so that cancel can interrupt the
  *	wait.
@@ -344,16 +360,16 @@ int tdx_gate_lock_updates(bool nonblock)
 {
 	int ret = 0;
 
-	WRITE_ONCE(gate_state, TDX_UPDATE_WAITING);
+	gate_set_state(TDX_UPDATE_WAITING);
 	gate_write_held = false;
 	if (!gate_enabled())
 		return 0;
 
 	if (nonblock) {
-		if (!down_write_trylock(&update_rwsem))
+		if (!down_write_trylock(&tdx_update_gate.update_rwsem))
 			ret = -EBUSY;
 	} else {
-		ret = down_write_killable(&update_rwsem);
+		ret = down_write_killable(&tdx_update_gate.update_rwsem);
 	}
 	if (ret)
 		tdx_gate_set_state(TDX_UPDATE_IDLE);
@@ -365,7 +381,7 @@ int tdx_gate_lock_updates(bool nonblock)
 /* Past the point of no return: cancel no longer has any effect. */
 void tdx_gate_set_updating(void)
 {
-	WRITE_ONCE(gate_state, TDX_UPDATE_UPDATING);
+	gate_set_state(TDX_UPDATE_UPDATING);
 }
 
 /**
@@ -377,9 +393,9 @@ void tdx_gate_set_updating(void)
  */
 void tdx_gate_unlock_updates(enum tdx_update_state state)
 {
-	WRITE_ONCE(gate_state, state);
+	gate_set_state(state);
 	if (gate_write_held)
-		up_write(&update_rwsem);
+		up_write(&tdx_update_gate.update_rwsem);
 	gate_write_held = false;
 	wake_up_all(&update_done_wq);
 }

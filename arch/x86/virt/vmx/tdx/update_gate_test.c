@@ -401,6 +401,49 @@ static void update_from_build_owner_times_out(struct kunit *test)
 	expect_gate_free(test);
 }
 
+/*
+ * The inline fast path is for an idle gate only: tdx_update_gate.fast
+ * follows every change of state and policy.  A hold taken with the gate
+ * off is counted but holds no lock.
+ */
+static void fast_path_follows_state_and_policy(struct kunit *test)
+{
+	struct rw_semaphore *sem = &tdx_update_gate.update_rwsem;
+	struct tdx_build_hold a = {};
+
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(tdx_update_gate.fast));
+	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
+	KUNIT_EXPECT_EQ(test, a.flags, TDX_HOLD_HELD | TDX_HOLD_GATED);
+	KUNIT_EXPECT_FALSE(test, down_write_trylock(sem));
+	tdx_build_end(&a);
+	KUNIT_EXPECT_EQ(test, a.flags, 0);
+
+	tdx_update_set_policy(TDX_POLICY_NONE);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(tdx_update_gate.fast));
+	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
+	KUNIT_EXPECT_EQ(test, a.flags, TDX_HOLD_HELD);
+	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 1);
+	if (down_write_trylock(sem))
+		up_write(sem);
+	else
+		KUNIT_FAIL(test, "a hold without the gate read-holds the rwsem");
+	tdx_build_end(&a);
+	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 0);
+	tdx_update_set_policy(TDX_POLICY_GATE);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(tdx_update_gate.fast));
+
+	tdx_gate_mark_pending();
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(tdx_update_gate.fast));
+	KUNIT_EXPECT_EQ(test, tdx_build_begin(&a, true), -EAGAIN);
+	tdx_gate_set_state(TDX_UPDATE_DEAD);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(tdx_update_gate.fast));
+	KUNIT_EXPECT_EQ(test, tdx_build_begin(&a, false), -ENXIO);
+	tdx_gate_set_state(TDX_UPDATE_IDLE);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(tdx_update_gate.fast));
+	KUNIT_EXPECT_FALSE(test, tdx_build_held(&a));
+	expect_gate_free(test);
+}
+
 static void state_names(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, tdx_update_state_name(TDX_UPDATE_IDLE), "idle");
@@ -429,6 +472,7 @@ static struct kunit_case gate_cases[] = {
 	KUNIT_CASE(nonblock_update_busy_with_builds),
 	KUNIT_CASE(second_update_is_refused),
 	KUNIT_CASE(update_from_build_owner_times_out),
+	KUNIT_CASE(fast_path_follows_state_and_policy),
 	KUNIT_CASE(state_names),
 	{}
 };
