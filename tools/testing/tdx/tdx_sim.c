@@ -845,6 +845,7 @@ void tdx_sim_reset(const struct tdx_sim_module_desc *desc, u32 remaining)
 	sim.phase = SIM_RUNNING;
 	sim.remaining_updates = remaining;
 	raw_spin_unlock_irqrestore(&sim_lock, flags);
+	tdx_update_test_set_start_delay(0);
 	tdx_update_test_reprobe();
 
 	/* Count from here: the probe's own calls are not the test's. */
@@ -1040,6 +1041,10 @@ EXPORT_SYMBOL_GPL(tdx_sim_running_module);
  *             a failed update left TDX dead; EBUSY while a build hold
  *             is out or an update is pending.  TDs still open are
  *             forgotten: close them first.
+ *   update_start_delay_ms
+ *             "MS": every update task sleeps MS milliseconds before it
+ *             reaches the gate, as on a loaded machine (0 to 10000;
+ *             reset sets it back to 0)
  *
  * and read-only counters: faults_fired, live_tds, sensitive_tds,
  * seamldr_overlaps, remaining, running ("MAJOR.MINOR.UPDATE CRYPTO").
@@ -1125,6 +1130,23 @@ static int reset_set(const char *val, const struct kernel_param *kp)
 static const struct kernel_param_ops reset_ops = { .set = reset_set };
 module_param_cb(reset, &reset_ops, NULL, 0200);
 MODULE_PARM_DESC(reset, "power-cycle with N updates remaining: test only");
+
+static int start_delay_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+
+	if (kstrtouint(val, 10, &ms) || ms > TDX_UPDATE_TEST_MAX_START_DELAY_MS)
+		return -EINVAL;
+	tdx_update_test_set_start_delay(ms);
+	return 0;
+}
+
+static const struct kernel_param_ops start_delay_ops = {
+	.set = start_delay_set,
+};
+module_param_cb(update_start_delay_ms, &start_delay_ops, NULL, 0200);
+MODULE_PARM_DESC(update_start_delay_ms,
+		 "update tasks sleep this long before the gate: test only");
 
 enum sim_counter {
 	CNT_FAULTS_FIRED,

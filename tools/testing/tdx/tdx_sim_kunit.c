@@ -99,6 +99,8 @@ static int updater_fn(void *arg)
 	struct tdx_kunit_updater *u = arg;
 	ktime_t start = ktime_get();
 
+	/* Lets a test kill it, as the process that uploads is killed. */
+	allow_signal(SIGKILL);
 	u->ret = tdx_module_update(&u->req, u->img->data, u->img->size);
 	u->elapsed_ms = ktime_ms_delta(ktime_get(), start);
 	complete(&u->done);
@@ -124,7 +126,10 @@ int tdx_kunit_updater_start(struct tdx_kunit_updater *u,
 	init_completion(&u->done);
 	u->img = img;
 	task = kthread_run(updater_fn, u, "tdx_kunit_update");
-	return PTR_ERR_OR_ZERO(task);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	u->task = task;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(tdx_kunit_updater_start);
 

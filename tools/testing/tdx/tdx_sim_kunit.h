@@ -57,6 +57,8 @@ void tdx_kunit_builder_put(struct tdx_kunit_builder *b);
  * @ret: what tdx_module_update() returned
  * @elapsed_ms: how long tdx_module_update() took
  * @done: completed when tdx_module_update() returned
+ * @task: the thread; it allows SIGKILL, and may be gone once @done
+ *	completed
  */
 struct tdx_kunit_updater {
 	struct tdx_update_request req;
@@ -64,6 +66,7 @@ struct tdx_kunit_updater {
 	int ret;
 	unsigned int elapsed_ms;
 	struct completion done;
+	struct task_struct *task;
 };
 
 int tdx_kunit_updater_start(struct tdx_kunit_updater *u,

@@ -547,6 +547,7 @@ static int run_update(struct update_pages *up, bool *dead)
 struct update_job {
 	struct tdx_update_request *req;
 	struct update_pages *up;
+	bool dead;		/* set by the task: no usable module is left */
 };
 
 /*
@@ -568,13 +569,44 @@ static int update_stop_waiting(struct tdx_update_request *req, bool commit)
 	return ret;
 }
 
+#ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
+/* Milliseconds the update task sleeps before it reaches the gate. */
+static unsigned int update_start_delay_ms;
+
+/**
+ * tdx_update_test_set_start_delay() - slow down the start of updates
+ * @ms: how long each update task sleeps, uninterruptibly, before it
+ *	looks at its request; at most TDX_UPDATE_TEST_MAX_START_DELAY_MS
+ *
+ * Stands in for an update task that is slow to run (a loaded machine, a
+ * large image), so that tests can call an update off, or let its
+ * deadline pass, before its task reaches the gate.
+ */
+void tdx_update_test_set_start_delay(unsigned int ms)
+{
+	WRITE_ONCE(update_start_delay_ms,
+		   min(ms, TDX_UPDATE_TEST_MAX_START_DELAY_MS));
+}
+EXPORT_SYMBOL_GPL(tdx_update_test_set_start_delay);
+
+static void update_test_start_delay(void)
+{
+	unsigned int ms = READ_ONCE(update_start_delay_ms);
+
+	if (ms)
+		msleep(ms);
+}
+#else
+static inline void update_test_start_delay(void) { }
+#endif
+
 static int update_thread(void *data)
 {
 	struct update_job *job = data;
 	struct tdx_update_request *req = job->req;
-	bool dead = false;
 	int ret;
 
+	update_test_start_delay();
 	/*
 	 * Cancel and the deadline interrupt the wait with SIGKILL; a kill
 	 * from userspace is not one of them.
@@ -596,10 +628,9 @@ static int update_thread(void *data)
 		ret = update_stop_waiting(req, true);
 		if (!ret) {
 			tdx_gate_set_updating();
-			ret = run_update(job->up, &dead);
+			ret = run_update(job->up, &job->dead);
 		}
-		tdx_gate_unlock_updates(dead ? TDX_UPDATE_DEAD :
-					       TDX_UPDATE_IDLE);
+		tdx_gate_unlock_updates();
 	} else {
 		int why = update_stop_waiting(req, false);
 
@@ -742,6 +773,70 @@ static int update_precheck(void)
 	return 0;
 }
 
+/* Check the image once, say which rule it breaks, and find its parts. */
+static int update_image_check(const void *image, size_t size,
+			      struct tdx_image_layout *layout)
+{
+	enum tdx_image_error err = tdx_image_check(image, size, layout);
+
+	if (!err)
+		return 0;
+	pr_err("update image refused: %s\n", tdx_image_error_str(err));
+	return tdx_image_error_is_size(err) ? -EMSGSIZE : -EINVAL;
+}
+
+static void update_report_timeout(struct tdx_update_request *req)
+{
+	unsigned int builds = tdx_builds_in_flight();
+
+	if (builds)
+		pr_info("update gave up after %u ms: TD builds still in flight (%u)\n",
+			req->timeout_ms, builds);
+	else
+		pr_info("update gave up after %u ms: its task did not get to run in time\n",
+			req->timeout_ms);
+}
+
+/*
+ * Copy the image, start the update task and wait for it, under the
+ * deadline and the caller's fatal signals.  Returns the update's result;
+ * job->dead says whether the old module is gone with no new one running.
+ * The caller has closed the gate and opens it again afterwards.
+ */
+static int update_start_and_wait(struct update_job *job,
+				 const struct tdx_image_layout *layout)
+{
+	struct tdx_update_request *req = job->req;
+	unsigned long timeout = msecs_to_jiffies(req->timeout_ms);
+	struct task_struct *task;
+	long left;
+	int ret;
+
+	job->up = alloc_update_pages(layout);
+	if (!job->up)
+		return -ENOMEM;
+
+	task = kthread_run(update_thread, job, "tdx_update");
+	if (IS_ERR(task)) {
+		free_update_pages(job->up);
+		/* -EINTR: the caller was killed; that is a cancel. */
+		return PTR_ERR(task) == -EINTR ? -ECANCELED : PTR_ERR(task);
+	}
+
+	left = wait_for_completion_killable_timeout(&req->done, timeout);
+	if (left <= 0) {
+		int why = left ? -ECANCELED : -ETIMEDOUT;
+
+		if (update_call_off(req, why) == -ETIMEDOUT)
+			update_report_timeout(req);
+		/* Bounded: the task was killed, or it is already updating. */
+		wait_for_completion_state(&req->done, TASK_IDLE);
+	}
+	ret = req->ret;
+	free_update_pages(job->up);
+	return ret;
+}
+
 /**
  * tdx_module_update_check() - check an update image, touching nothing
  * @image: a tdx_blob image
@@ -756,12 +851,8 @@ static int update_precheck(void)
 int tdx_module_update_check(const void *image, size_t size)
 {
 	struct tdx_image_layout layout;
-	enum tdx_image_error err = tdx_image_check(image, size, &layout);
 
-	if (!err)
-		return 0;
-	pr_err("update image refused: %s\n", tdx_image_error_str(err));
-	return tdx_image_error_is_size(err) ? -EMSGSIZE : -EINVAL;
+	return update_image_check(image, size, &layout);
 }
 EXPORT_SYMBOL_GPL(tdx_module_update_check);
 
@@ -807,18 +898,14 @@ int tdx_module_update(struct tdx_update_request *req,
 {
 	struct tdx_image_layout layout;
 	struct update_job job = { .req = req };
-	struct task_struct *task;
-	unsigned long timeout;
-	long left;
 	int ret;
 
 	/* A request is good for one update: set it up again for the next. */
 	if (WARN_ON_ONCE(completion_done(&req->done)))
 		return -EINVAL;
-	ret = tdx_module_update_check(image, size);
+	ret = update_image_check(image, size, &layout);
 	if (ret)
 		return ret;
-	tdx_image_check(image, size, &layout);
 
 	if (!mutex_trylock(&tdx_update_mutex)) {
 		pr_info_ratelimited("update refused: another update is in progress\n");
@@ -830,40 +917,12 @@ int tdx_module_update(struct tdx_update_request *req,
 	/*
 	 * Accepted: builds that start from now on wait behind the update,
 	 * rather than join the builds it waits for while its pages are
-	 * copied and its task starts.
+	 * copied and its task starts.  Whatever happens next, the gate
+	 * opens again below, and only there.
 	 */
-	tdx_gate_mark_pending();
-
-	job.up = alloc_update_pages(&layout);
-	if (!job.up) {
-		ret = -ENOMEM;
-		goto not_started;
-	}
-
-	task = kthread_run(update_thread, &job, "tdx_update");
-	if (IS_ERR(task)) {
-		/* -EINTR: the caller was killed; that is a cancel. */
-		ret = PTR_ERR(task) == -EINTR ? -ECANCELED : PTR_ERR(task);
-		free_update_pages(job.up);
-		goto not_started;
-	}
-
-	timeout = msecs_to_jiffies(req->timeout_ms);
-	left = wait_for_completion_killable_timeout(&req->done, timeout);
-	if (left <= 0) {
-		int why = left ? -ECANCELED : -ETIMEDOUT;
-
-		if (update_call_off(req, why) == -ETIMEDOUT)
-			pr_info("update gave up after %u ms: TD builds still in flight (%u)\n",
-				req->timeout_ms, tdx_builds_in_flight());
-		/* Bounded: the task was killed, or it is already updating. */
-		wait_for_completion_state(&req->done, TASK_IDLE);
-	}
-	ret = req->ret;
-	free_update_pages(job.up);
-	goto unlock;
-not_started:
-	tdx_gate_set_state(TDX_UPDATE_IDLE);
+	tdx_gate_close();
+	ret = update_start_and_wait(&job, &layout);
+	tdx_gate_open(job.dead ? TDX_UPDATE_DEAD : TDX_UPDATE_IDLE);
 unlock:
 	mutex_unlock(&tdx_update_mutex);
 	return ret;

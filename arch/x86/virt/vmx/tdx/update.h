@@ -24,6 +24,8 @@ enum tdx_update_policy {
 void tdx_update_set_policy(enum tdx_update_policy policy);
 enum tdx_update_policy tdx_update_policy(void);
 void tdx_update_test_reprobe(void);
+#define TDX_UPDATE_TEST_MAX_START_DELAY_MS	10000U
+void tdx_update_test_set_start_delay(unsigned int ms);
 #else
 static inline enum tdx_update_policy tdx_update_policy(void)
 {
@@ -32,9 +34,10 @@ static inline enum tdx_update_policy tdx_update_policy(void)
 #endif
 
 void tdx_gate_set_state(enum tdx_update_state state);
-void tdx_gate_mark_pending(void);
+void tdx_gate_close(void);
+void tdx_gate_open(enum tdx_update_state state);
 int tdx_gate_lock_updates(bool nonblock);
 void tdx_gate_set_updating(void);
-void tdx_gate_unlock_updates(enum tdx_update_state state);
+void tdx_gate_unlock_updates(void);
 
 #endif /* _X86_VIRT_TDX_UPDATE_H */

@@ -66,18 +66,25 @@ EXPORT_SYMBOL_GPL(tdx_update_gate);
 
 /*
  * gate_state is the module's enum tdx_update_state.  Written only under
- * tdx_update_mutex (by the probe, or by the update task that the mutex
- * holder started and waits for) and at init, always through
- * gate_set_state(); read without locks.  While it is WAITING or UPDATING
- * an update is pending, and new builds wait on update_done_wq for it to
- * change.
+ * tdx_update_mutex (by the probe, by tdx_module_update(), or by the
+ * update task that the mutex holder started and waits for) and at init,
+ * always through gate_set_state(); read without locks.  While it is
+ * WAITING or UPDATING an update is pending, and new builds wait on
+ * update_done_wq for it to change.
+ *
+ * An update closes the gate (WAITING) with tdx_gate_close() and opens it
+ * (IDLE, or DEAD) with tdx_gate_open(): tdx_module_update() calls each
+ * exactly once for every update it accepts, whichever way the update
+ * ends.  In between, the update task only takes and releases the write
+ * side and marks the point of no return (UPDATING).
  */
 static enum tdx_update_state gate_state = TDX_UPDATE_UNSUPPORTED;
 static DECLARE_WAIT_QUEUE_HEAD(update_done_wq);
 
 /*
  * Whether the running update write-holds update_rwsem (it does not when a
- * test policy switched the gate off).  Only the update task touches it.
+ * test policy switched the gate off).  Written only by the update task;
+ * tdx_gate_open() looks at it after the task has completed.
  */
 static bool gate_write_held;
 
@@ -325,42 +332,51 @@ void tdx_gate_set_state(enum tdx_update_state state)
 }
 
 /**
- * tdx_gate_mark_pending() - shut out new builds from now on
+ * tdx_gate_close() - shut out new builds: an update is pending
  *
- * Called by the task that holds tdx_update_mutex as soon as it has
- * accepted an update, before the update task exists: from here on, new
- * builds wait (or fail with -EAGAIN) instead of joining the builds the
- * update has to wait for.  If the update ends before
- * tdx_gate_lock_updates(), the caller sets the state back with
- * tdx_gate_set_state(TDX_UPDATE_IDLE).
+ * Called by tdx_module_update() as soon as it has accepted an update,
+ * before the update task exists: from here on, new builds wait (or fail
+ * with -EAGAIN) instead of joining the builds the update has to wait
+ * for.  Every call is paired with one tdx_gate_open().
  */
-void tdx_gate_mark_pending(void)
+void tdx_gate_close(void)
 {
 	gate_set_state(TDX_UPDATE_WAITING);
 }
 
 /**
- * tdx_gate_lock_updates() - drain the builds in flight and shut out new
- *	ones
+ * tdx_gate_open() - the update is over: let builds in again
+ * @state: TDX_UPDATE_IDLE, or TDX_UPDATE_DEAD if TDX is now unusable
+ *
+ * Called by tdx_module_update() once for every tdx_gate_close(), after
+ * the update task (if one was started) has finished, however the update
+ * ended.  Builds waiting behind the update wake and see @state.
+ */
+void tdx_gate_open(enum tdx_update_state state)
+{
+	WARN_ON_ONCE(gate_write_held);
+	tdx_gate_set_state(state);
+}
+
+/**
+ * tdx_gate_lock_updates() - drain the builds in flight
  * @nonblock: fail with -EBUSY at once if a build is in flight
  *
- * Called by the update task, while the task that started it holds
- * tdx_update_mutex.  The state is WAITING already
- * (tdx_gate_mark_pending()); it is set again here for callers that did
- * not mark the update early.  From here until tdx_gate_unlock_updates()
- * no build hold can be taken.
+ * Called by the update task between tdx_gate_close() and tdx_gate_open(),
+ * so no new build can start.  On success, no build hold is out until
+ * tdx_gate_unlock_updates().
  *
  * Context: a task that allows SIGKILL, so that cancel can interrupt the
  *	wait.
  * Return: 0 with the write side held (or, when a test policy switched
  * the gate off, without it); -EBUSY if @nonblock and a build is in
- * flight; -EINTR when killed.  On error the state is IDLE again.
+ * flight; -EINTR when killed.
  */
 int tdx_gate_lock_updates(bool nonblock)
 {
 	int ret = 0;
 
-	gate_set_state(TDX_UPDATE_WAITING);
+	WARN_ON_ONCE(!update_pending());
 	gate_write_held = false;
 	if (!gate_enabled())
 		return 0;
@@ -371,9 +387,7 @@ int tdx_gate_lock_updates(bool nonblock)
 	} else {
 		ret = down_write_killable(&tdx_update_gate.update_rwsem);
 	}
-	if (ret)
-		tdx_gate_set_state(TDX_UPDATE_IDLE);
-	else
+	if (!ret)
 		gate_write_held = true;
 	return ret;
 }
@@ -385,17 +399,14 @@ void tdx_gate_set_updating(void)
 }
 
 /**
- * tdx_gate_unlock_updates() - let builds in again
- * @state: TDX_UPDATE_IDLE, or TDX_UPDATE_DEAD if TDX is now unusable
+ * tdx_gate_unlock_updates() - release what tdx_gate_lock_updates() took
  *
  * Called by the update task after tdx_gate_lock_updates() succeeded.  The
- * state is set first, so that waiting builds see it when they wake.
+ * gate stays closed: builds get in once tdx_module_update() opens it.
  */
-void tdx_gate_unlock_updates(enum tdx_update_state state)
+void tdx_gate_unlock_updates(void)
 {
-	gate_set_state(state);
 	if (gate_write_held)
 		up_write(&tdx_update_gate.update_rwsem);
 	gate_write_held = false;
-	wake_up_all(&update_done_wq);
 }

@@ -339,6 +339,24 @@ static void cancel_after_point_of_no_return(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v.update, 7);
 }
 
+/*
+ * After an update that did not happen, the gate is open at once, without
+ * help from a reset: state idle, and builds get in, blocking or not.
+ */
+static void expect_gate_open(struct kunit *test)
+{
+	struct tdx_build_hold a = {};
+
+	KUNIT_EXPECT_EQ(test, tdx_build_begin(&a, true), 0);
+	tdx_build_end(&a);
+	/* A shut gate would make the blocking call below wait forever. */
+	KUNIT_ASSERT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(tdx_update_gate.fast));
+	KUNIT_EXPECT_EQ(test, tdx_build_begin(&a, false), 0);
+	tdx_build_end(&a);
+	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 0);
+}
+
 static void cancel_before_start_aborts(struct kunit *test)
 {
 	struct tdx_update_request req;
@@ -348,6 +366,90 @@ static void cancel_before_start_aborts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, gate_img.data,
 						gate_img.size), -ECANCELED);
 	KUNIT_EXPECT_EQ(test, shutdowns(), 0);
+	expect_gate_open(test);
+}
+
+/*
+ * The update task is slow to start (a loaded machine): the update is
+ * called off, one way or another, before the task reaches the gate.
+ * Builds that queued behind it get through, and the gate is open.
+ */
+enum early_abort { ABORT_CANCEL, ABORT_DEADLINE, ABORT_KILL };
+
+static const char * const early_abort_names[] = {
+	[ABORT_CANCEL]		= "cancel",
+	[ABORT_DEADLINE]	= "deadline",
+	[ABORT_KILL]		= "caller killed",
+};
+
+static void early_abort_desc(const char * const *name, char *desc)
+{
+	strscpy(desc, *name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(early_abort, early_abort_names, early_abort_desc);
+
+/*
+ * Should the gate stay shut, a builder queued behind the update would
+ * wait past the end of the test: kill it, so that the test fails cleanly.
+ * A builder the test saw through has been put already (no task).
+ */
+static void stop_queued_builder(void *data)
+{
+	struct tdx_kunit_builder *w = data;
+
+	if (!w->task)
+		return;
+	if (!completion_done(&w->begun)) {
+		send_sig(SIGKILL, w->task, 1);
+		wait_for_completion(&w->begun);
+	}
+	tdx_build_end(&w->hold);
+	tdx_kunit_builder_put(w);
+}
+
+static void abort_before_task_reaches_gate(struct kunit *test)
+{
+	enum early_abort how = (const char * const *)test->param_value -
+			       early_abort_names;
+	struct tdx_kunit_updater *u = kunit_kzalloc(test, sizeof(*u),
+						    GFP_KERNEL);
+	struct tdx_kunit_builder *w = kunit_kzalloc(test, sizeof(*w),
+						    GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, u);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	tdx_update_test_set_start_delay(3 * SETTLE_MS);
+	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(u, &gate_img,
+						      how == ABORT_DEADLINE ?
+						      20 : BOUND_MS, false), 0);
+	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_state(TDX_UPDATE_WAITING,
+						     BOUND_MS));
+	KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(w, false), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							stop_queued_builder,
+							w), 0);
+	if (how == ABORT_CANCEL)
+		KUNIT_EXPECT_TRUE(test, tdx_module_update_cancel(&u->req));
+	else if (how == ABORT_KILL)
+		send_sig(SIGKILL, u->task, 1);
+
+	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&u->done, BOUND_MS));
+	KUNIT_EXPECT_EQ(test, u->ret,
+			how == ABORT_DEADLINE ? -ETIMEDOUT : -ECANCELED);
+	tdx_update_test_set_start_delay(0);
+	KUNIT_EXPECT_EQ(test, shutdowns(), 0);
+	/* At once: no other update, no reset, opens the gate. */
+	KUNIT_ASSERT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&w->begun, BOUND_MS));
+	KUNIT_EXPECT_EQ(test, w->ret, 0);
+	KUNIT_EXPECT_EQ(test, w->updates_seen, 0);
+	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 1);
+	tdx_build_end(&w->hold);
+	/* Through, and its completion consumed: nothing left to stop. */
+	tdx_kunit_builder_put(w);
+	expect_gate_open(test);
+	expect_gate_free(test);
 }
 
 static void nonblock_update_busy_with_builds(struct kunit *test)
@@ -435,7 +537,7 @@ static void fast_path_follows_state_and_policy(struct kunit *test)
 	tdx_update_set_policy(TDX_POLICY_GATE);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(tdx_update_gate.fast));
 
-	tdx_gate_mark_pending();
+	tdx_gate_close();
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(tdx_update_gate.fast));
 	KUNIT_EXPECT_EQ(test, tdx_build_begin(&a, true), -EAGAIN);
 	tdx_gate_set_state(TDX_UPDATE_DEAD);
@@ -472,6 +574,8 @@ static struct kunit_case gate_cases[] = {
 	KUNIT_CASE(cancel_aborts_waiting_update),
 	KUNIT_CASE(cancel_after_point_of_no_return),
 	KUNIT_CASE(cancel_before_start_aborts),
+	KUNIT_CASE_PARAM(abort_before_task_reaches_gate,
+			 early_abort_gen_params),
 	KUNIT_CASE(nonblock_update_busy_with_builds),
 	KUNIT_CASE(second_update_is_refused),
 	KUNIT_CASE(update_from_build_owner_times_out),
