@@ -49,7 +49,9 @@ KUNIT_ARGS = $(KBUILD_ARGS) --timeout=$(KUNIT_TIMEOUT) \
 	     --qemu_args='-smp 2 -accel $(ACCEL)'
 
 USER_OUT := $(B)/user
+# tdx_blob.h hashes module pages with the selftests' sha384.c in userspace.
 USER_CPPFLAGS := -I$(REPO)/arch/x86/virt/vmx/tdx -I$(TDX) \
+		 -I$(REPO)/tools/testing/selftests/tdx_host \
 		 '-D__packed=__attribute__((__packed__))'
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
@@ -101,13 +103,15 @@ tree: deps
 # Userspace: the image maker, and the image checks built from the very
 # source file the kernel builds.
 $(USER_OUT)/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
-			     $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h
+			     $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
+			     $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
 	@mkdir -p $(USER_OUT)
-	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $<
+	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 $(USER_OUT)/image-check-test: $(TDX)/image-check-test.c \
 			      $(REPO)/arch/x86/virt/vmx/tdx/update_image.c \
-			      $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h
+			      $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
+			      $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
 	@mkdir -p $(USER_OUT)
 	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
@@ -134,9 +138,11 @@ $(VM)/bin/tdx_update_test: tree $(wildcard $(SELFTESTS)/*.[ch]) $(SELFTESTS)/Mak
 		KSRC=$(SRC)/tools/testing/selftests TDX=$(TDX) \
 		ARCH_TDX=$(REPO)/arch/x86/virt/vmx/tdx
 
-$(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h
+$(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
+			   $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
+			   $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
 	@mkdir -p $(VM)/bin
-	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $<
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
 VMLIB_DEPS := $(VMLIB_SRC) $(TDX)/tdx_vmlib.h $(SELFTESTS)/sha384.h \

@@ -89,7 +89,7 @@
 #define OLD_UPDATE		6	/* the module a reset boots: 1.5.06 */
 #define NEW_UPDATE		7	/* the row's image */
 #define NEXT_UPDATE		8	/* the image of the follow-up upload */
-#define MOD_PAGES		2
+#define MOD_PAGES		3	/* so that one is in the middle */
 #define UPLOAD_POLL_MS		30000
 #define BLOCK_TIMEOUT_MS	"10000"
 #define ERR_LEN			160
@@ -116,7 +116,7 @@ enum image_kind {
 	IMG_GOOD, IMG_TOO_SHORT, IMG_BAD_VERSION, IMG_BAD_SIGNATURE,
 	IMG_RESERVED, IMG_NO_SIGSTRUCT, IMG_TWO_SIGSTRUCT, IMG_NO_MODULE,
 	IMG_TOO_MANY_MODULE, IMG_LONGER, IMG_SHORTER, IMG_BAD_DIGEST,
-	IMG_HANDOFF,
+	IMG_MIXED, IMG_TRUNCATED_PAGE, IMG_FLIPPED_BIT, IMG_HANDOFF,
 };
 
 /**
@@ -337,10 +337,13 @@ static const struct row rows[] = {
 	/*
 	 * Images: format errors are refused in prepare, before any
 	 * SEAMCALL (tdx_image_check() order; a wrong length is
-	 * invalid-file-size).  A well-formed image the P-SEAMLDR refuses
-	 * (digest) fails SEAMLDR.INSTALL after SHUTDOWN: dead, nothing
-	 * used up.  A module that cannot import handoff version 4 fails
-	 * TDH.SYS.UPDATE, which drops every TD: dead.
+	 * invalid-file-size).  So are module pages that do not hash to the
+	 * SHA-384 digest of the sigstruct (a byte or a bit flipped, a page
+	 * half zeroed, the module of another image uploaded at the same
+	 * time): the P-SEAMLDR would refuse them only at SEAMLDR.INSTALL,
+	 * after SHUTDOWN, leaving TDX dead.  A module that cannot import
+	 * handoff version 4 fails TDH.SYS.UPDATE, which drops every TD:
+	 * dead.
 	 */
 	IMG("image shorter than its header", IMG_TOO_SHORT, true,
 	    E_SIZE, OLD, 64),
@@ -362,8 +365,14 @@ static const struct row rows[] = {
 	    E_SIZE, OLD, 64),
 	IMG("image one page shorter than its header", IMG_SHORTER, true,
 	    E_SIZE, OLD, 64),
-	IMG("image with a wrong digest", IMG_BAD_DIGEST, false,
-	    E_HW, DEAD_LOST, 64),
+	IMG("image with a wrong digest", IMG_BAD_DIGEST, true,
+	    E_INVALID, OLD, 64),
+	IMG("mixed image from two writers", IMG_MIXED, true,
+	    E_INVALID, OLD, 64),
+	IMG("truncated module page", IMG_TRUNCATED_PAGE, true,
+	    E_INVALID, OLD, 64),
+	IMG("flipped bit", IMG_FLIPPED_BIT, true,
+	    E_INVALID, OLD, 64),
 	IMG("image that cannot import handoff 4", IMG_HANDOFF, false,
 	    E_HW, DEAD_LOST, 63),
 };
@@ -551,8 +560,8 @@ static int make_image(enum image_kind kind, struct image *img)
 		.features0 = (1ULL << 1) | (1ULL << 47),
 	};
 	struct tdx_blob_hdr *hdr;
-	unsigned char *good;
-	size_t size;
+	unsigned char *good, *other, *module;
+	size_t size, other_size;
 
 	good = vm_make_image(NEW_UPDATE, 2, MOD_PAGES, &size);
 	if (!good)
@@ -567,6 +576,8 @@ static int make_image(enum image_kind kind, struct image *img)
 	free(good);
 	img->size = size;
 	hdr = (struct tdx_blob_hdr *)img->data;
+	/* One header page, one sigstruct page, then the module pages. */
+	module = img->data + 2 * VM_PAGE_SIZE;
 
 	switch (kind) {
 	case IMG_GOOD:
@@ -604,6 +615,32 @@ static int make_image(enum image_kind kind, struct image *img)
 	case IMG_BAD_DIGEST:
 		/* The last module byte: the header stays well formed. */
 		img->data[size - 1] ^= 0xff;
+		break;
+	case IMG_MIXED:
+		/*
+		 * What two writers at once can leave: this image's header
+		 * and sigstruct, the module pages of the next update's
+		 * image, of the same size.
+		 */
+		other = vm_make_image(NEXT_UPDATE, 3, MOD_PAGES, &other_size);
+		if (!other || other_size != size) {
+			free(other);
+			free(img->data);
+			img->data = NULL;
+			return -ENOMEM;
+		}
+		memcpy(module, other + 2 * VM_PAGE_SIZE,
+		       MOD_PAGES * VM_PAGE_SIZE);
+		free(other);
+		break;
+	case IMG_TRUNCATED_PAGE:
+		/* The last module page's second half lost, length kept. */
+		memset(img->data + size - VM_PAGE_SIZE / 2, 0,
+		       VM_PAGE_SIZE / 2);
+		break;
+	case IMG_FLIPPED_BIT:
+		/* One bit in the middle of the middle module page. */
+		module[MOD_PAGES / 2 * VM_PAGE_SIZE + VM_PAGE_SIZE / 2] ^= 0x10;
 		break;
 	case IMG_HANDOFF:
 		tdx_sim_make_image(img->data, &desc, MOD_PAGES);

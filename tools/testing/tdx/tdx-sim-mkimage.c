@@ -38,7 +38,8 @@ static const struct malform malforms[] = {
 	{ "no-module",		"zero module pages" },
 	{ "too-many-module",	"497 module pages" },
 	{ "size-mismatch",	"one page longer than the header says" },
-	{ "bad-digest",		"well formed, but the sigstruct does not match" },
+	{ "bad-digest",		"last module byte flipped: matches no digest" },
+	{ "digest-mismatch",	"wrong SHA-384 in the sigstruct, module intact" },
 };
 
 static void print_help(FILE *f)
@@ -97,6 +98,9 @@ static size_t malform(u8 *buf, size_t size, const char *kind)
 		return size + TDX_PAGE_SIZE;
 	else if (!strcmp(kind, "bad-digest"))
 		buf[size - 1] ^= 0xff;
+	else if (!strcmp(kind, "digest-mismatch"))
+		/* The simulated signature covers the module only: still valid. */
+		buf[TDX_BLOB_HDR_SIZE + TDX_SIGSTRUCT_DIGEST_OFFSET] ^= 0x01;
 	else
 		return 0;
 	return size;
@@ -193,7 +197,10 @@ int main(int argc, char **argv)
 		perror("tdx-sim-mkimage");
 		return 1;
 	}
-	tdx_sim_make_image(buf, &desc, pages);
+	if (tdx_sim_make_image(buf, &desc, pages)) {
+		fprintf(stderr, "tdx-sim-mkimage: cannot hash the module\n");
+		return 1;
+	}
 	len = size;
 	if (kind) {
 		len = malform(buf, size, kind);

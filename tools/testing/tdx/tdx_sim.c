@@ -463,10 +463,41 @@ static u64 seamldr_info(struct tdx_module_args *a)
 	return TDX_SUCCESS;
 }
 
-/* Read and verify the image SEAMLDR_PARAMS describes. */
+/*
+ * SHA-384 of the module pages, in the order SEAMLDR_PARAMS lists them:
+ * pages are whole blocks, so the padding is exactly one block.
+ */
+static void seamldr_module_sha384(const struct seamldr_params *p,
+				  u8 out[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	u8 pad[SIM_SHA_BLOCK] = { 0x80 };
+	const u8 *page;
+	u64 h[8], i;
+	size_t off;
+
+	memcpy(h, sha384_iv, sizeof(h));
+	for (i = 0; i < p->num_module_pages; i++) {
+		page = phys_to_virt(p->module_pages_pa[i]);
+		for (off = 0; off < TDX_PAGE_SIZE; off += SIM_SHA_BLOCK)
+			sha512_block(h, page + off);
+	}
+	/* The bit count's high 64 bits stay zero. */
+	put_unaligned_be64(p->num_module_pages * TDX_PAGE_SIZE * 8,
+			   pad + SIM_SHA_BLOCK - 8);
+	sha512_block(h, pad);
+	for (i = 0; i < TDX_SIGSTRUCT_DIGEST_LEN / 8; i++)
+		put_unaligned_be64(h[i], out + 8 * i);
+}
+
+/*
+ * Read and verify the image SEAMLDR_PARAMS describes: the simulated
+ * signature, then, as the real P-SEAMLDR does, the module pages against
+ * the SHA-384 digest the sigstruct carries.
+ */
 static u64 seamldr_read_image(const struct seamldr_params *p,
 			      struct tdx_sim_module_desc *desc, u64 *digest_out)
 {
+	u8 sha[TDX_SIGSTRUCT_DIGEST_LEN];
 	const struct tdx_sim_sigstruct *sig;
 	u64 digest = TDX_SIM_DIGEST_SEED;
 	u64 i;
@@ -490,6 +521,10 @@ static u64 seamldr_read_image(const struct seamldr_params *p,
 					phys_to_virt(p->module_pages_pa[i]),
 					TDX_PAGE_SIZE);
 	if (digest != sig->digest)
+		return P_SEAMLDR_EBADSIG;
+	seamldr_module_sha384(p, sha);
+	if (memcmp((const u8 *)sig + TDX_SIGSTRUCT_DIGEST_OFFSET, sha,
+		   sizeof(sha)))
 		return P_SEAMLDR_EBADSIG;
 	*digest_out = digest;
 

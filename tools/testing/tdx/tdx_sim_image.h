@@ -5,8 +5,11 @@
  * The first module page starts with a module descriptor (version,
  * handoff range, crypto-library version, features); the sigstruct page
  * carries a digest of all module pages, which SEAMLDR.INSTALL verifies
- * in place of a real signature.  Builds in the kernel (KUnit) and in
- * userspace (tdx-sim-mkimage) alike.
+ * in place of a real signature, and, as Intel's sigstructs do, the
+ * SHA-384 of all module pages at TDX_SIGSTRUCT_DIGEST_OFFSET, which the
+ * kernel and SEAMLDR.INSTALL both check.  Builds in the kernel (KUnit)
+ * and in userspace (tdx-sim-mkimage, the selftests and the VM programs,
+ * which link tools/testing/selftests/tdx_host/sha384.c) alike.
  */
 #ifndef _TDX_SIM_IMAGE_H
 #define _TDX_SIM_IMAGE_H
@@ -14,8 +17,10 @@
 #include "tdx_blob.h"
 
 #ifdef __KERNEL__
+#include <linux/build_bug.h>
 #include <linux/string.h>
 #else
+#include <assert.h>
 #include <string.h>
 #endif
 
@@ -61,6 +66,9 @@ struct tdx_sim_sigstruct {
 	u64 digest;
 } __packed;
 
+static_assert(sizeof(struct tdx_sim_sigstruct) <= TDX_SIGSTRUCT_DIGEST_OFFSET,
+	      "the simulated signature ends before the module digest");
+
 /* 64-bit FNV-1a: stands in for the signature check. */
 static inline u64 tdx_sim_digest(u64 h, const u8 *p, size_t len)
 {
@@ -82,11 +90,13 @@ static inline size_t tdx_sim_image_size(u32 module_pages)
  * Write a well-formed image for @desc with @module_pages module pages
  * into @buf, which holds tdx_sim_image_size(module_pages) bytes.  Module
  * pages after the first hold a pattern derived from the version, so that
- * images of different modules differ throughout.
+ * images of different modules differ throughout.  Returns 0, or a
+ * negative errno when the SHA-384 could not be computed (kernel only:
+ * no memory for the hash); the image then carries no valid digest.
  */
-static inline void tdx_sim_make_image(u8 *buf,
-				      const struct tdx_sim_module_desc *desc,
-				      u32 module_pages)
+static inline int tdx_sim_make_image(u8 *buf,
+				     const struct tdx_sim_module_desc *desc,
+				     u32 module_pages)
 {
 	struct tdx_blob_hdr *hdr = (struct tdx_blob_hdr *)buf;
 	struct tdx_sim_sigstruct *sig;
@@ -109,6 +119,9 @@ static inline void tdx_sim_make_image(u8 *buf,
 	memcpy(sig->magic, TDX_SIM_SIGSTRUCT_MAGIC, 8);
 	sig->module_pages = module_pages;
 	sig->digest = tdx_sim_digest(TDX_SIM_DIGEST_SEED, module, len);
+
+	return tdx_image_sha384(module, len,
+				buf + TDX_PAGE_SIZE + TDX_SIGSTRUCT_DIGEST_OFFSET);
 }
 
 #endif /* _TDX_SIM_IMAGE_H */

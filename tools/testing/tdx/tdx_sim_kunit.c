@@ -26,7 +26,7 @@ static void tdx_kunit_vfree(void *p)
  * @update: update version of the new module
  * @crypto_lib_version: its crypto-library version
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or the error of computing the image's SHA-384.
  */
 int tdx_kunit_make_image(struct kunit *test, struct tdx_kunit_image *img,
 			 u16 update, u32 crypto_lib_version)
@@ -42,8 +42,7 @@ int tdx_kunit_make_image(struct kunit *test, struct tdx_kunit_image *img,
 		return -ENOMEM;
 	if (kunit_add_action_or_reset(test, tdx_kunit_vfree, img->data))
 		return -ENOMEM;
-	tdx_sim_make_image(img->data, &desc, 2);
-	return 0;
+	return tdx_sim_make_image(img->data, &desc, 2);
 }
 EXPORT_SYMBOL_GPL(tdx_kunit_make_image);
 

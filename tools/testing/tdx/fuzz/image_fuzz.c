@@ -7,7 +7,8 @@
  * its length, so that AddressSanitizer catches any read past its end, and
  * once more one byte off alignment.  The verdict is then held against a
  * second reading of the format, written here from tdx_blob.h with byte
- * offsets of its own.  Anything that does not hold aborts:
+ * offsets of its own, the module digest included (hashed here with the
+ * selftests' sha384.c directly).  Anything that does not hold aborts:
  *
  *  - the verdict differs from the reference, or from one run to the next;
  *  - an accepted image's layout does not add up to its length, or points
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "tdx_blob.h"
+#include "sha384.h"
 
 /* libFuzzer's entry points, under names of this file's style. */
 int fuzz_init(int *argc, char ***argv) __asm__("LLVMFuzzerInitialize");
@@ -36,6 +38,9 @@ int fuzz_one(const u8 *data, size_t size) __asm__("LLVMFuzzerTestOneInput");
 #define OFF_SIGSTRUCT_PAGES	12
 #define OFF_MODULE_PAGES	16
 #define OFF_RESERVED		20
+/* The module's SHA-384 in the sigstruct, from the start of the image. */
+#define OFF_MODULE_DIGEST	(4096 + 900)
+#define MODULE_DIGEST_LEN	48
 
 static_assert(offsetof(struct tdx_blob_hdr, version) == OFF_VERSION,
 	      "version offset");
@@ -53,6 +58,12 @@ static_assert(OFF_RESERVED + TDX_BLOB_RESERVED_LEN == TDX_BLOB_HDR_SIZE,
 	      "reserved bytes run to the end of the header page");
 static_assert(sizeof(TDX_BLOB_SIGNATURE) - 1 == TDX_BLOB_SIGNATURE_LEN,
 	      "signature length");
+static_assert(TDX_BLOB_HDR_SIZE + TDX_SIGSTRUCT_DIGEST_OFFSET ==
+	      OFF_MODULE_DIGEST, "module digest offset");
+static_assert(TDX_SIGSTRUCT_DIGEST_LEN == MODULE_DIGEST_LEN,
+	      "module digest length");
+static_assert(SHA384_DIGEST_SIZE == MODULE_DIGEST_LEN,
+	      "the module digest is a SHA-384");
 
 /* The longest image any header can describe. */
 #define MAX_IMAGE_SIZE	((u64)TDX_PAGE_SIZE * (1 + \
@@ -84,12 +95,15 @@ static u32 get_le32(const u8 *p)
 /*
  * The verdict the format calls for: rules in the order of enum
  * tdx_image_error, the first one broken wins.  The checksum field is
- * never looked at.
+ * never looked at.  The hash can always be computed in userspace, so
+ * TDX_IMAGE_NO_HASH (the kernel's, when it has no memory for it) never
+ * comes out.
  */
 static enum tdx_image_error reference_verdict(const u8 *img, size_t size)
 {
+	u8 digest[SHA384_DIGEST_SIZE];
 	u32 nr_sigstruct, nr_module;
-	size_t i;
+	size_t i, module_off;
 
 	if (size < TDX_BLOB_HDR_SIZE)
 		return TDX_IMAGE_TOO_SHORT;
@@ -117,6 +131,12 @@ static enum tdx_image_error reference_verdict(const u8 *img, size_t size)
 	if (size % TDX_PAGE_SIZE ||
 	    size / TDX_PAGE_SIZE != 1 + (u64)nr_sigstruct + nr_module)
 		return TDX_IMAGE_SIZE_MISMATCH;
+
+	/* The module pages are all that follows the sigstruct pages. */
+	module_off = (size_t)TDX_PAGE_SIZE * (1 + nr_sigstruct);
+	sha384(img + module_off, size - module_off, digest);
+	if (memcmp(img + OFF_MODULE_DIGEST, digest, MODULE_DIGEST_LEN))
+		return TDX_IMAGE_DIGEST_MISMATCH;
 	return TDX_IMAGE_OK;
 }
 
@@ -196,6 +216,8 @@ int fuzz_init(int *argc, char ***argv)
 			    "unknown"));
 	fuzz_assert(!strcmp(tdx_image_error_str((enum tdx_image_error)-1), "unknown"));
 	fuzz_assert(!tdx_image_error_is_size(TDX_IMAGE_OK));
+	fuzz_assert(!tdx_image_error_is_size(TDX_IMAGE_NO_HASH));
+	fuzz_assert(!tdx_image_error_is_size(TDX_IMAGE_DIGEST_MISMATCH));
 	return 0;
 }
 

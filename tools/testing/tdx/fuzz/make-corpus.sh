@@ -22,10 +22,12 @@ tdx=$repo/tools/testing/tdx
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
+selftests=$repo/tools/testing/selftests/tdx_host
 gcc -O2 -Wall -Wextra -Werror \
-	-I"$repo/arch/x86/virt/vmx/tdx" -I"$tdx" \
+	-I"$repo/arch/x86/virt/vmx/tdx" -I"$tdx" -I"$selftests" \
 	'-D__packed=__attribute__((__packed__))' \
-	-o "$scratch/tdx-sim-mkimage" "$tdx/tdx-sim-mkimage.c"
+	-o "$scratch/tdx-sim-mkimage" "$tdx/tdx-sim-mkimage.c" \
+	"$selftests/sha384.c"
 
 mkdir -p "$corpus"
 rm -f "$corpus"/*.img
@@ -34,7 +36,8 @@ rm -f "$corpus"/*.img
 seeds=(
 	"valid-1-module-page:--pages 1"
 	"valid-2-module-pages:--pages 2 --version 1.5.9"
-	"valid-bad-digest:--pages 1 --malform=bad-digest"
+	"bad-digest:--pages 1 --malform=bad-digest"
+	"digest-mismatch:--pages 2 --malform=digest-mismatch"
 	"too-short:--pages 1 --malform=too-short"
 	"bad-version:--pages 1 --malform=bad-version"
 	"bad-signature:--pages 1 --malform=bad-signature"

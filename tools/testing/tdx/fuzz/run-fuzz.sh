@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the update image fuzzer (image_fuzz.c with update_image.c, the
-# file the kernel builds) with clang's libFuzzer, AddressSanitizer and
+# file the kernel builds, and the selftests' sha384.c, its SHA-384 in
+# userspace) with clang's libFuzzer, AddressSanitizer and
 # UndefinedBehaviorSanitizer, and run it from the committed seed corpus.
 #
 # usage: run-fuzz.sh REPO OUTDIR [RUNS]
@@ -49,11 +50,13 @@ if ! command -v clang > /dev/null; then
 fi
 
 echo "fuzz: building $out/image_fuzz"
+selftests=$repo/tools/testing/selftests/tdx_host
 clang -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I"$tdx" -I"$repo/tools/testing/tdx" \
+	-I"$tdx" -I"$repo/tools/testing/tdx" -I"$selftests" \
 	'-D__packed=__attribute__((__packed__))' \
-	-o "$out/image_fuzz" "$fuzz/image_fuzz.c" "$tdx/update_image.c"
+	-o "$out/image_fuzz" "$fuzz/image_fuzz.c" "$tdx/update_image.c" \
+	"$selftests/sha384.c"
 
 rm -rf "$out/corpus"
 mkdir -p "$out/corpus"

@@ -147,10 +147,12 @@ build_user() {
 	tdx-module-update)
 		gcc "${CFLAGS[@]}" -o "$udir/$name" tools/tdx/tdx-module-update.c ;;
 	tdx-sim-mkimage)
-		gcc "${CFLAGS[@]}" "${CPPFLAGS[@]}" -o "$udir/$name" "$c/$name.c" ;;
+		gcc "${CFLAGS[@]}" "${CPPFLAGS[@]}" -o "$udir/$name" "$c/$name.c" \
+			tools/testing/selftests/tdx_host/sha384.c ;;
 	image-check-test)
 		gcc "${CFLAGS[@]}" "${CPPFLAGS[@]}" -o "$udir/$name" "$c/$name.c" \
-			arch/x86/virt/vmx/tdx/update_image.c ;;
+			arch/x86/virt/vmx/tdx/update_image.c \
+			tools/testing/selftests/tdx_host/sha384.c ;;
 	image_fuzz)
 		gcc "${CFLAGS[@]}" "${CPPFLAGS[@]}" -c -o "$udir/$name.o" \
 			"$c/fuzz/$name.c" ;;
@@ -170,9 +172,9 @@ build_user() {
 # patch touches a path matching INPUT-PATTERN (an extended regex).
 USER_PROGRAMS=(
 	"tdx-module-update tools/tdx/tdx-module-update.c ^tools/tdx/"
-	"tdx-sim-mkimage tools/testing/tdx/tdx-sim-mkimage.c tdx-sim-mkimage|tdx_sim_image.h|tdx_blob.h"
-	"image-check-test tools/testing/tdx/image-check-test.c image-check-test|update_image.c|tdx_blob.h"
-	"image_fuzz tools/testing/tdx/fuzz/image_fuzz.c image_fuzz|tdx_blob.h"
+	"tdx-sim-mkimage tools/testing/tdx/tdx-sim-mkimage.c tdx-sim-mkimage|sha384|tdx_sim_image.h|tdx_blob.h"
+	"image-check-test tools/testing/tdx/image-check-test.c image-check-test|sha384|update_image.c|tdx_blob.h"
+	"image_fuzz tools/testing/tdx/fuzz/image_fuzz.c image_fuzz|sha384|tdx_blob.h"
 	"tdx_update_test tools/testing/selftests/tdx_host/tdx_update_test.c ^tools/testing/selftests/tdx_host/|tdx_sim_image.h|tdx_td_test.h|tdx_blob.h"
 	"tdx-demo tools/testing/tdx/tdx-demo.c tdx-demo|sha384|tdx_sim_image.h|tdx_td_test.h|tdx_blob.h"
 	"tdx-stress tools/testing/tdx/tdx-stress.c tdx-stress|tdx_vmlib|sha384|tdx_sim_image.h|tdx_td_test.h|tdx_blob.h"

@@ -5,7 +5,9 @@
  * This header and update_image.c build in the kernel and, unchanged, in
  * userspace (the image fuzzer and the image maker), so they use nothing
  * but fixed-width types.  Userspace builds define __packed on the command
- * line (USER_CPPFLAGS in the top-level Makefile).
+ * line (USER_CPPFLAGS in the top-level Makefile).  The one thing the two
+ * builds do differently is the SHA-384 of the module pages:
+ * tdx_image_sha384() below.
  */
 #ifndef _X86_VIRT_TDX_BLOB_H
 #define _X86_VIRT_TDX_BLOB_H
@@ -37,6 +39,17 @@ typedef unsigned long long u64;
 #define TDX_BLOB_MAX_MODULE_PAGES	496
 
 /*
+ * The sigstruct carries the SHA-384 digest of the module binary, all
+ * module pages exactly as the image holds them, at this offset of its
+ * first page: so in every TDX module release Intel has published.  The
+ * P-SEAMLDR refuses a module that does not match it, but only after
+ * TDH.SYS.SHUTDOWN stopped the old one; checking it first keeps a
+ * corrupt image from leaving TDX dead.
+ */
+#define TDX_SIGSTRUCT_DIGEST_OFFSET	900
+#define TDX_SIGSTRUCT_DIGEST_LEN	48
+
+/*
  * The image header.  All fields are little endian; the kernel runs on
  * x86 only, so they are read as they are.
  */
@@ -61,6 +74,11 @@ struct tdx_blob_hdr {
  * @TDX_IMAGE_NO_MODULE: no module page
  * @TDX_IMAGE_MODULE_TOO_LARGE: more than 496 module pages
  * @TDX_IMAGE_SIZE_MISMATCH: length is not 4096 * (1 + sigstruct + module)
+ * @TDX_IMAGE_NO_HASH: the SHA-384 of the module pages could not be
+ *	computed (kernel only: no memory for the hash); the image is not
+ *	accepted unchecked
+ * @TDX_IMAGE_DIGEST_MISMATCH: the SHA-384 of the module pages is not the
+ *	digest at TDX_SIGSTRUCT_DIGEST_OFFSET of the sigstruct
  * @TDX_IMAGE_NR_ERRORS: number of values, not an error
  */
 enum tdx_image_error {
@@ -74,6 +92,8 @@ enum tdx_image_error {
 	TDX_IMAGE_NO_MODULE,
 	TDX_IMAGE_MODULE_TOO_LARGE,
 	TDX_IMAGE_SIZE_MISMATCH,
+	TDX_IMAGE_NO_HASH,
+	TDX_IMAGE_DIGEST_MISMATCH,
 	TDX_IMAGE_NR_ERRORS,
 };
 
@@ -95,5 +115,25 @@ enum tdx_image_error tdx_image_check(const void *data, size_t size,
 				     struct tdx_image_layout *layout);
 const char *tdx_image_error_str(enum tdx_image_error err);
 bool tdx_image_error_is_size(enum tdx_image_error err);
+
+/*
+ * SHA-384 of @len bytes at @data into @digest: 0, or a negative errno if
+ * the hash cannot be computed.  The kernel uses its crypto API
+ * (update_image.c); userspace the project's own sha384(), from
+ * tools/testing/selftests/tdx_host, which userspace builds link.
+ */
+#ifdef __KERNEL__
+int tdx_image_sha384(const void *data, size_t len,
+		     u8 digest[TDX_SIGSTRUCT_DIGEST_LEN]);
+#else
+#include "sha384.h"
+
+static inline int tdx_image_sha384(const void *data, size_t len,
+				   u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	sha384(data, len, digest);
+	return 0;
+}
+#endif
 
 #endif /* _X86_VIRT_TDX_BLOB_H */

@@ -8,8 +8,15 @@
  * runs it.
  */
 #ifdef __KERNEL__
-#include <linux/string.h>
+#include <linux/atomic.h>
 #include <linux/build_bug.h>
+#include <linux/err.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <crypto/hash.h>
+#include <crypto/sha2.h>
+#include <kunit/static_stub.h>
 #else
 #include <assert.h>
 #include <string.h>
@@ -19,6 +26,91 @@
 
 static_assert(sizeof(struct tdx_blob_hdr) == TDX_BLOB_HDR_SIZE,
 	      "the tdx_blob header is one page");
+static_assert(TDX_SIGSTRUCT_DIGEST_LEN == SHA384_DIGEST_SIZE,
+	      "the sigstruct's module digest is a SHA-384");
+static_assert(TDX_SIGSTRUCT_DIGEST_OFFSET + TDX_SIGSTRUCT_DIGEST_LEN <=
+	      TDX_PAGE_SIZE, "the module digest lies in the first sigstruct page");
+
+#ifdef __KERNEL__
+/*
+ * Up to 496 module pages, about 2 MiB, are hashed: in steps of this many
+ * bytes, with a chance to reschedule between them.
+ */
+#define TDX_IMAGE_HASH_STEP	(16 * TDX_PAGE_SIZE)
+
+static struct crypto_shash *tdx_image_tfm;
+
+/*
+ * One SHA-384 transform, allocated on first use and kept: once the hash
+ * could be computed it can no more fail for want of memory, so checking
+ * the same image again (an upload checks it when it is handed over and
+ * again in tdx_module_update()) always gives the same verdict.
+ */
+static struct crypto_shash *tdx_image_get_tfm(void)
+{
+	struct crypto_shash *tfm, *old;
+
+	/* Pairs with the cmpxchg() below: the transform is set up. */
+	tfm = smp_load_acquire(&tdx_image_tfm);
+	if (tfm)
+		return tfm;
+	tfm = crypto_alloc_shash("sha384", 0, 0);
+	if (IS_ERR(tfm))
+		return tfm;
+	old = cmpxchg(&tdx_image_tfm, NULL, tfm);
+	if (old) {
+		/* Another check got there first. */
+		crypto_free_shash(tfm);
+		return old;
+	}
+	return tfm;
+}
+
+static int tdx_image_hash(struct crypto_shash *tfm, const u8 *p, size_t len,
+			  u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	SHASH_DESC_ON_STACK(desc, tfm);
+	unsigned int step;
+	int ret;
+
+	desc->tfm = tfm;
+	ret = crypto_shash_init(desc);
+	while (!ret && len) {
+		step = min_t(size_t, len, TDX_IMAGE_HASH_STEP);
+		ret = crypto_shash_update(desc, p, step);
+		p += step;
+		len -= step;
+		cond_resched();
+	}
+	if (!ret)
+		ret = crypto_shash_final(desc, digest);
+	shash_desc_zero(desc);
+	return ret;
+}
+
+/**
+ * tdx_image_sha384() - SHA-384 of a buffer, with the kernel's crypto API
+ * @data: the buffer
+ * @len: its length
+ * @digest: receives the digest
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or a negative errno when the hash could not be computed (no
+ * SHA-384 transform could be allocated); @digest is then undefined.
+ */
+int tdx_image_sha384(const void *data, size_t len,
+		     u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	struct crypto_shash *tfm;
+
+	KUNIT_STATIC_STUB_REDIRECT(tdx_image_sha384, data, len, digest);
+
+	tfm = tdx_image_get_tfm();
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	return tdx_image_hash(tfm, data, len, digest);
+}
+#endif /* __KERNEL__ */
 
 static const char * const tdx_image_error_strs[TDX_IMAGE_NR_ERRORS] = {
 	[TDX_IMAGE_OK]			= "ok",
@@ -31,6 +123,9 @@ static const char * const tdx_image_error_strs[TDX_IMAGE_NR_ERRORS] = {
 	[TDX_IMAGE_NO_MODULE]		= "no module page",
 	[TDX_IMAGE_MODULE_TOO_LARGE]	= "more than 496 module pages",
 	[TDX_IMAGE_SIZE_MISMATCH]	= "length does not match the page counts",
+	[TDX_IMAGE_NO_HASH]		= "cannot compute the SHA-384 of the module pages",
+	[TDX_IMAGE_DIGEST_MISMATCH]	=
+		"module pages do not match the sigstruct's SHA-384 digest",
 };
 
 /**
@@ -69,18 +164,28 @@ static bool all_zero(const u8 *p, size_t len)
 }
 
 /**
- * tdx_image_check() - check a tdx_blob image against every format rule
+ * tdx_image_check() - check a tdx_blob image against every rule
  * @data: the image
  * @size: its length in bytes
  * @layout: filled in with where the sigstruct and module pages are when
  *	the image is well formed; untouched otherwise
  *
+ * The format rules come first; then the module pages must hash to the
+ * SHA-384 digest their sigstruct carries.  That catches, with the old
+ * module still running, a module cut short, damaged, or put together
+ * from two images, which the P-SEAMLDR would refuse only after the old
+ * module was shut down.  The image must not change during the check.
+ *
+ * Context: process context; may sleep (kernel).  It reads the whole
+ * image: up to about 2 MiB are hashed.
  * Return: TDX_IMAGE_OK, or the first rule the image breaks.
  */
 enum tdx_image_error tdx_image_check(const void *data, size_t size,
 				     struct tdx_image_layout *layout)
 {
 	const struct tdx_blob_hdr *hdr = data;
+	u8 digest[TDX_SIGSTRUCT_DIGEST_LEN];
+	struct tdx_image_layout found;
 	u64 expected;
 
 	if (size < TDX_BLOB_HDR_SIZE)
@@ -106,10 +211,21 @@ enum tdx_image_error tdx_image_check(const void *data, size_t size,
 	if (size != expected)
 		return TDX_IMAGE_SIZE_MISMATCH;
 
-	layout->sigstruct = (const u8 *)data + TDX_BLOB_HDR_SIZE;
-	layout->nr_sigstruct_pages = hdr->sigstruct_pages;
-	layout->module = layout->sigstruct +
-			 (size_t)hdr->sigstruct_pages * TDX_PAGE_SIZE;
-	layout->nr_module_pages = hdr->module_pages;
+	found.sigstruct = (const u8 *)data + TDX_BLOB_HDR_SIZE;
+	found.nr_sigstruct_pages = hdr->sigstruct_pages;
+	found.module = found.sigstruct +
+		       (size_t)hdr->sigstruct_pages * TDX_PAGE_SIZE;
+	found.nr_module_pages = hdr->module_pages;
+
+	/* Never accept what could not be checked. */
+	if (tdx_image_sha384(found.module,
+			     (size_t)found.nr_module_pages * TDX_PAGE_SIZE,
+			     digest))
+		return TDX_IMAGE_NO_HASH;
+	if (memcmp(found.sigstruct + TDX_SIGSTRUCT_DIGEST_OFFSET, digest,
+		   TDX_SIGSTRUCT_DIGEST_LEN))
+		return TDX_IMAGE_DIGEST_MISMATCH;
+
+	*layout = found;
 	return TDX_IMAGE_OK;
 }

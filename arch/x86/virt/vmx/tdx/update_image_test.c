@@ -4,25 +4,36 @@
  *
  * A well-formed tdx_blob image is accepted and its layout reported; each
  * format rule, when broken on its own, is refused with its own error and
- * leaves the layout untouched; the error names and the size/content split
- * are right; and tdx_module_update() turns a wrong length into -EMSGSIZE
- * and any other malformed image into -EINVAL before it calls the
- * P-SEAMLDR.
+ * leaves the layout untouched; module pages that do not hash to the
+ * SHA-384 digest at sigstruct offset 900 (a wrong digest, a flipped bit,
+ * a page cut short, pages from another image) are refused, and so is an
+ * image whose hash cannot be computed; the error names and the
+ * size/content split are right; and tdx_module_update() turns a wrong
+ * length into -EMSGSIZE and any other malformed image into -EINVAL,
+ * logging the rule, before it calls the P-SEAMLDR.  Past a check that was
+ * fooled, the simulated P-SEAMLDR refuses such a module as the real one
+ * does, at SEAMLDR.INSTALL, with TDX left dead.
  */
 #include <kunit/resource.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/debug_locks.h>
 #include <linux/errno.h>
+#include <linux/kmsg_dump.h>
 #include <linux/limits.h>
+#include <linux/minmax.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <asm/tdx_update.h>
+#include <crypto/hash.h>
 
 #include "tdx_blob.h"
 #include "tdx_sim.h"
 #include "tdx_update_abi.h"
 
 KUNIT_DEFINE_ACTION_WRAPPER(kvfree_action, kvfree, const void *);
+KUNIT_DEFINE_ACTION_WRAPPER(free_shash_action, crypto_free_shash,
+			    struct crypto_shash *);
 
 /*
  * A well-formed image with @module_pages module pages, followed by
@@ -40,8 +51,38 @@ static u8 *make_image(struct kunit *test, u32 module_pages, size_t slack)
 			kunit_add_action_or_reset(test, kvfree_action, buf));
 
 	tdx_sim_default_module(&desc);
-	tdx_sim_make_image(buf, &desc, module_pages);
+	KUNIT_ASSERT_EQ(test, tdx_sim_make_image(buf, &desc, module_pages), 0);
 	return buf;
+}
+
+/* Like make_image(), of another module: update 9, crypto library 3. */
+static u8 *make_other_image(struct kunit *test, u32 module_pages)
+{
+	struct tdx_sim_module_desc desc;
+	u8 *buf;
+
+	buf = kvzalloc(tdx_sim_image_size(module_pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, kvfree_action, buf));
+
+	tdx_sim_default_module(&desc);
+	desc.update = 9;
+	desc.crypto_lib_version = 3;
+	KUNIT_ASSERT_EQ(test, tdx_sim_make_image(buf, &desc, module_pages), 0);
+	return buf;
+}
+
+/* Where module page @i of an image with one sigstruct page starts. */
+static u8 *module_page(u8 *buf, u32 i)
+{
+	return buf + (size_t)(2 + i) * TDX_PAGE_SIZE;
+}
+
+/* The module digest field of an image with one sigstruct page. */
+static u8 *digest_field(u8 *buf)
+{
+	return buf + TDX_BLOB_HDR_SIZE + TDX_SIGSTRUCT_DIGEST_OFFSET;
 }
 
 static size_t img_pages(u32 n)
@@ -330,6 +371,291 @@ static void checksum_is_not_checked(struct kunit *test)
 	expect_check(test, buf, size, TDX_IMAGE_OK, "checksum 0xffff");
 }
 
+/*
+ * The digest the image maker wrote is the SHA-384 of exactly the module
+ * pages, hashed here in one call, independently of update_image.c's own
+ * steps; and the check accepts it.  17 module pages are one more than a
+ * step of update_image.c's hash; 496 are the most an image may carry.
+ */
+static void accepts_correct_digest(struct kunit *test)
+{
+	static const u32 pages[] = { 1, 17, TDX_BLOB_MAX_MODULE_PAGES };
+	u8 want[TDX_SIGSTRUCT_DIGEST_LEN];
+	struct crypto_shash *tfm;
+	unsigned int i;
+	int ret;
+	u8 *buf;
+
+	tfm = crypto_alloc_shash("sha384", 0, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tfm);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, free_shash_action, tfm));
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		buf = make_image(test, pages[i], 0);
+		ret = crypto_shash_tfm_digest(tfm, module_page(buf, 0),
+					      pages[i] * TDX_PAGE_SIZE, want);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+		KUNIT_EXPECT_MEMEQ_MSG(test, digest_field(buf), want,
+				       sizeof(want), "%u module pages",
+				       pages[i]);
+		expect_check(test, buf, tdx_sim_image_size(pages[i]),
+			     TDX_IMAGE_OK, "digest as made");
+		kunit_release_action(test, kvfree_action, buf);
+	}
+}
+
+/* Only the 48 bytes at offset 900 of the sigstruct are the digest. */
+static void rejects_wrong_digest_field(struct kunit *test)
+{
+	size_t size = tdx_sim_image_size(2);
+	u8 *buf = make_image(test, 2, 0);
+	u8 *field = digest_field(buf);
+	struct tdx_image_layout layout, pattern;
+
+	field[0] ^= 0x01;
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "first digest byte");
+	field[0] ^= 0x01;
+
+	field[TDX_SIGSTRUCT_DIGEST_LEN - 1] ^= 0x80;
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "last digest byte");
+	field[TDX_SIGSTRUCT_DIGEST_LEN - 1] ^= 0x80;
+
+	/* The bytes on either side are not part of it. */
+	field[-1] ^= 0xff;
+	field[TDX_SIGSTRUCT_DIGEST_LEN] ^= 0xff;
+	expect_check(test, buf, size, TDX_IMAGE_OK, "bytes around the digest");
+
+	memset(field, 0, TDX_SIGSTRUCT_DIGEST_LEN);
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "zero digest");
+
+	/* The simulated signature still holds: only the digest is wrong. */
+	KUNIT_EXPECT_MEMEQ(test, buf + TDX_BLOB_HDR_SIZE,
+			   TDX_SIM_SIGSTRUCT_MAGIC, 8);
+
+	memset(&pattern, 0xAA, sizeof(pattern));
+	memset(&layout, 0xAA, sizeof(layout));
+	KUNIT_EXPECT_EQ(test, tdx_image_check(buf, size, &layout),
+			TDX_IMAGE_DIGEST_MISMATCH);
+	KUNIT_EXPECT_MEMEQ(test, &layout, &pattern, sizeof(layout));
+}
+
+/* One bit anywhere in the module: first, middle and last page. */
+static void rejects_flipped_module_bit(struct kunit *test)
+{
+	size_t size = tdx_sim_image_size(3);
+	u8 *buf = make_image(test, 3, 0);
+	u8 *big;
+
+	module_page(buf, 1)[TDX_PAGE_SIZE / 2] ^= 0x08;
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "a bit of the middle module page");
+	module_page(buf, 1)[TDX_PAGE_SIZE / 2] ^= 0x08;
+
+	module_page(buf, 0)[0] ^= 0x01;
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "a bit of the module descriptor");
+	module_page(buf, 0)[0] ^= 0x01;
+
+	buf[size - 1] ^= 0x80;
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "the last bit of the image");
+	buf[size - 1] ^= 0x80;
+
+	expect_check(test, buf, size, TDX_IMAGE_OK, "every bit restored");
+
+	/* The last bit of the largest image: every page is hashed. */
+	size = tdx_sim_image_size(TDX_BLOB_MAX_MODULE_PAGES);
+	big = make_image(test, TDX_BLOB_MAX_MODULE_PAGES, 0);
+	big[size - 1] ^= 0x01;
+	expect_check(test, big, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "the last bit of 496 module pages");
+}
+
+/* The last module page's second half zeroed, the length unchanged. */
+static void rejects_truncated_module_page(struct kunit *test)
+{
+	size_t size = tdx_sim_image_size(3);
+	u8 *buf = make_image(test, 3, 0);
+
+	memset(module_page(buf, 2) + TDX_PAGE_SIZE / 2, 0, TDX_PAGE_SIZE / 2);
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "last module page half zeroed");
+}
+
+/*
+ * Two writers at once: the header and sigstruct of one image with module
+ * pages of another of the same size, or its own pages out of order.
+ */
+static void rejects_mixed_images(struct kunit *test)
+{
+	size_t size = tdx_sim_image_size(3);
+	u8 *buf = make_image(test, 3, 0);
+	u8 *other = make_other_image(test, 3);
+	u8 *keep;
+
+	keep = kunit_kmalloc(test, TDX_PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	expect_check(test, other, size, TDX_IMAGE_OK, "the other image");
+
+	memcpy(keep, module_page(buf, 1), TDX_PAGE_SIZE);
+	memcpy(module_page(buf, 1), module_page(other, 1), TDX_PAGE_SIZE);
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "one module page of another image");
+	memcpy(module_page(buf, 1), keep, TDX_PAGE_SIZE);
+
+	memcpy(module_page(buf, 0), module_page(other, 0), 3 * TDX_PAGE_SIZE);
+	expect_check(test, buf, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "all module pages of another image");
+
+	/*
+	 * The other image's own pages, its first and last swapped (the
+	 * pages after the first hold the same pattern: swap with it).
+	 */
+	memcpy(keep, module_page(other, 0), TDX_PAGE_SIZE);
+	memcpy(module_page(other, 0), module_page(other, 2), TDX_PAGE_SIZE);
+	memcpy(module_page(other, 2), keep, TDX_PAGE_SIZE);
+	expect_check(test, other, size, TDX_IMAGE_DIGEST_MISMATCH,
+		     "module pages out of order");
+}
+
+static int no_sha384(const void *data, size_t len,
+		     u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	return -ENOMEM;
+}
+
+/* No hash, no update: a check that could not run refuses the image. */
+static void refuses_when_hash_unavailable(struct kunit *test)
+{
+	size_t size = tdx_sim_image_size(1);
+	u8 *buf = make_image(test, 1, 0);
+	struct tdx_image_layout layout, pattern;
+	unsigned long install_calls;
+	struct tdx_update_request req;
+
+	install_calls = tdx_sim_calls(P_SEAMLDR_INSTALL);
+	kunit_activate_static_stub(test, tdx_image_sha384, no_sha384);
+
+	memset(&pattern, 0xAA, sizeof(pattern));
+	memset(&layout, 0xAA, sizeof(layout));
+	KUNIT_EXPECT_EQ(test, tdx_image_check(buf, size, &layout),
+			TDX_IMAGE_NO_HASH);
+	KUNIT_EXPECT_MEMEQ(test, &layout, &pattern, sizeof(layout));
+	KUNIT_EXPECT_FALSE(test, tdx_image_error_is_size(TDX_IMAGE_NO_HASH));
+
+	/* The format rules still come first. */
+	expect_check(test, buf, size + 1, TDX_IMAGE_SIZE_MISMATCH,
+		     "wrong length, no hash");
+
+	KUNIT_EXPECT_EQ(test, tdx_module_update_check(buf, size), -EINVAL);
+	tdx_update_request_init(&req, 0, true);
+	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, buf, size), -EINVAL);
+	KUNIT_EXPECT_EQ(test, tdx_sim_calls(P_SEAMLDR_INSTALL), install_calls);
+
+	kunit_deactivate_static_stub(test, tdx_image_sha384);
+	expect_check(test, buf, size, TDX_IMAGE_OK, "hash available again");
+}
+
+/* What sigstruct_sha384() says the module pages hash to. */
+static u8 claimed_digest[TDX_SIGSTRUCT_DIGEST_LEN];
+
+static int sigstruct_sha384(const void *data, size_t len,
+			    u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	memcpy(digest, claimed_digest, sizeof(claimed_digest));
+	return 0;
+}
+
+static void reset_sim(void *unused)
+{
+	tdx_sim_reset(NULL, 100);
+}
+
+/*
+ * Past a kernel check that was fooled, the P-SEAMLDR still refuses the
+ * module against the sigstruct's SHA-384, as the real one does: but
+ * only at SEAMLDR.INSTALL, after the old module was shut down, so TDX
+ * is dead.  That is what the kernel's check is there to prevent.  The
+ * simulated signature is intact: only the SHA-384 gives it away.
+ */
+static void seamldr_refuses_digest_mismatch(struct kunit *test)
+{
+	size_t size = tdx_sim_image_size(2);
+	u8 *buf = make_image(test, 2, 0);
+	struct tdx_update_request req;
+	unsigned long install_calls;
+	u32 remaining;
+
+	tdx_sim_reset(NULL, 100);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, reset_sim,
+							   NULL));
+	remaining = tdx_sim_remaining_updates();
+	install_calls = tdx_sim_calls(P_SEAMLDR_INSTALL);
+
+	digest_field(buf)[TDX_SIGSTRUCT_DIGEST_LEN / 2] ^= 0x04;
+	memcpy(claimed_digest, digest_field(buf), sizeof(claimed_digest));
+	kunit_activate_static_stub(test, tdx_image_sha384, sigstruct_sha384);
+	expect_check(test, buf, size, TDX_IMAGE_OK, "the check fooled");
+
+	tdx_update_request_init(&req, 0, true);
+	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, buf, size), -EIO);
+	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_DEAD);
+	KUNIT_EXPECT_GT(test, tdx_sim_calls(P_SEAMLDR_INSTALL), install_calls);
+	/* Refused by the first CPU to install: nothing used up. */
+	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), remaining);
+}
+
+/*
+ * Whether the kernel logged a line holding @needle after the log position
+ * @from (a kmsg_dump_iter.next_seq taken before).
+ */
+static bool logged_since(u64 from, const char *needle)
+{
+	struct kmsg_dump_iter iter;
+	char line[256];
+	size_t len;
+
+	kmsg_dump_rewind(&iter);
+	iter.cur_seq = max(iter.cur_seq, from);
+	while (kmsg_dump_get_line(&iter, false, line, sizeof(line) - 1,
+				  &len)) {
+		line[len] = '\0';
+		if (strstr(line, needle))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A digest mismatch is a malformed image, not a wrong length: -EINVAL,
+ * and the kernel log names the rule.
+ */
+static void digest_mismatch_is_logged_as_invalid(struct kunit *test)
+{
+	static const char want[] =
+		"update image refused: module pages do not match the sigstruct's SHA-384 digest";
+	size_t size = tdx_sim_image_size(2);
+	u8 *buf = make_image(test, 2, 0);
+	struct kmsg_dump_iter iter;
+
+	KUNIT_EXPECT_STREQ(test,
+			   tdx_image_error_str(TDX_IMAGE_DIGEST_MISMATCH),
+			   "module pages do not match the sigstruct's SHA-384 digest");
+	KUNIT_EXPECT_FALSE(test,
+			   tdx_image_error_is_size(TDX_IMAGE_DIGEST_MISMATCH));
+
+	module_page(buf, 1)[7] ^= 0x02;
+	kmsg_dump_rewind(&iter);
+	KUNIT_EXPECT_EQ(test, tdx_module_update_check(buf, size), -EINVAL);
+	if (!IS_ENABLED(CONFIG_PRINTK))
+		kunit_skip(test, "no kernel log without CONFIG_PRINTK");
+	KUNIT_EXPECT_TRUE_MSG(test, logged_since(iter.next_seq, want),
+			      "no \"%s\" in the kernel log", want);
+}
+
 static void module_update_maps_image_errors(struct kunit *test)
 {
 	size_t size = tdx_sim_image_size(1);
@@ -356,6 +682,12 @@ static void module_update_maps_image_errors(struct kunit *test)
 	hdr->signature[0] = 'T';
 
 	hdr->reserved[0] = 1;
+	tdx_update_request_init(&req, 0, true);
+	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, buf, size), -EINVAL);
+	hdr->reserved[0] = 0;
+
+	/* Well formed, but the module does not match its digest. */
+	buf[size - 1] ^= 0xff;
 	tdx_update_request_init(&req, 0, true);
 	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, buf, size), -EINVAL);
 
@@ -385,6 +717,14 @@ static struct kunit_case tdx_update_image_cases[] = {
 	KUNIT_CASE(error_strings_are_distinct),
 	KUNIT_CASE(only_length_errors_are_size_errors),
 	KUNIT_CASE(checksum_is_not_checked),
+	KUNIT_CASE(accepts_correct_digest),
+	KUNIT_CASE(rejects_wrong_digest_field),
+	KUNIT_CASE(rejects_flipped_module_bit),
+	KUNIT_CASE(rejects_truncated_module_page),
+	KUNIT_CASE(rejects_mixed_images),
+	KUNIT_CASE(refuses_when_hash_unavailable),
+	KUNIT_CASE(digest_mismatch_is_logged_as_invalid),
+	KUNIT_CASE(seamldr_refuses_digest_mismatch),
 	KUNIT_CASE(module_update_maps_image_errors),
 	{}
 };
