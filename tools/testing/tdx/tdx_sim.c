@@ -856,37 +856,56 @@ void tdx_sim_default_module(struct tdx_sim_module_desc *desc)
 }
 EXPORT_SYMBOL_GPL(tdx_sim_default_module);
 
+struct sim_power_cycle {
+	struct tdx_sim_module_desc desc;
+	u32 remaining;
+};
+
+/* Called by the update code with every build shut out. */
+static void sim_power_cycle(void *data)
+{
+	struct sim_power_cycle *pc = data;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&sim_lock, flags);
+	memset(&sim, 0, sizeof(sim));
+	sim.cur = pc->desc;
+	sim.phase = SIM_RUNNING;
+	sim.remaining_updates = pc->remaining;
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+}
+
 /**
  * tdx_sim_reset() - power-cycle the simulated module
  * @desc: the module to run, or NULL for the default one
  * @remaining: updates the P-SEAMLDR accepts from now on
  *
  * Forgets all TDs, faults, latencies and counters, then lets the update
- * code probe the module again.  No TD build may be in flight and no
- * update may run.
+ * code probe the module again.  Waits for an update that runs.  Refused
+ * while a build hold is out; no build can start until the probe is done.
+ *
+ * Return: 0; -EBUSY if a build hold is out; -EINTR if killed meanwhile.
  */
-void tdx_sim_reset(const struct tdx_sim_module_desc *desc, u32 remaining)
+int tdx_sim_reset(const struct tdx_sim_module_desc *desc, u32 remaining)
 {
-	struct tdx_sim_module_desc def;
+	struct sim_power_cycle pc = { .remaining = remaining };
 	unsigned long flags;
+	int ret;
 
-	if (!desc) {
-		tdx_sim_default_module(&def);
-		desc = &def;
-	}
-	raw_spin_lock_irqsave(&sim_lock, flags);
-	memset(&sim, 0, sizeof(sim));
-	sim.cur = *desc;
-	sim.phase = SIM_RUNNING;
-	sim.remaining_updates = remaining;
-	raw_spin_unlock_irqrestore(&sim_lock, flags);
+	if (desc)
+		pc.desc = *desc;
+	else
+		tdx_sim_default_module(&pc.desc);
+	ret = tdx_update_test_reprobe(sim_power_cycle, &pc);
+	if (ret)
+		return ret;
 	tdx_update_test_set_start_delay(0);
-	tdx_update_test_reprobe();
 
 	/* Count from here: the probe's own calls are not the test's. */
 	raw_spin_lock_irqsave(&sim_lock, flags);
 	memset(sim.calls, 0, sizeof(sim.calls));
 	raw_spin_unlock_irqrestore(&sim_lock, flags);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(tdx_sim_reset);
 
@@ -1154,12 +1173,11 @@ static int reset_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
-	if (tdx_builds_in_flight() ||
-	    tdx_update_state() == TDX_UPDATE_WAITING ||
+	/* Do not wait for a pending update; tdx_sim_reset() checks builds. */
+	if (tdx_update_state() == TDX_UPDATE_WAITING ||
 	    tdx_update_state() == TDX_UPDATE_UPDATING)
 		return -EBUSY;
-	tdx_sim_reset(NULL, remaining);
-	return 0;
+	return tdx_sim_reset(NULL, remaining);
 }
 
 static const struct kernel_param_ops reset_ops = { .set = reset_set };

@@ -16,7 +16,7 @@
 #define TDX_SIM_NR_LEAVES	66
 
 void tdx_sim_default_module(struct tdx_sim_module_desc *desc);
-void tdx_sim_reset(const struct tdx_sim_module_desc *desc, u32 remaining);
+int tdx_sim_reset(const struct tdx_sim_module_desc *desc, u32 remaining);
 int tdx_sim_add_fault(u64 leaf, int cpu, unsigned int skip,
 		      unsigned int times, u64 status);
 void tdx_sim_clear_faults(void);

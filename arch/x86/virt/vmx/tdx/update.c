@@ -931,18 +931,31 @@ EXPORT_SYMBOL_GPL(tdx_module_update);
 
 #ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
 /**
- * tdx_update_test_reprobe() - forget everything and probe the module again
+ * tdx_update_test_reprobe() - replace the module and probe it again
+ * @power_cycle: replaces or resets the module under the kernel's feet
+ * @data: its argument
  *
- * For tests that replace or reset the module under the kernel's feet.
- * No build hold may be out and no update may run.
+ * For tests.  Waits for an update that runs; refuses while a build hold
+ * is out.  No build can start between that check and the end of the
+ * probe, so no build ever straddles the change.
+ *
+ * Return: 0; -EBUSY if a build hold is out; -EINTR if killed while an
+ * update ran.
  */
-void tdx_update_test_reprobe(void)
+int tdx_update_test_reprobe(void (*power_cycle)(void *data), void *data)
 {
+	int ret;
+
 	if (mutex_lock_killable(&tdx_update_mutex))
-		return;
-	WARN_ON(tdx_builds_in_flight());
-	tdx_update_probe();
+		return -EINTR;
+	ret = tdx_gate_test_exclude_builds();
+	if (!ret) {
+		power_cycle(data);
+		tdx_update_probe();
+		tdx_gate_test_admit_builds();
+	}
 	mutex_unlock(&tdx_update_mutex);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(tdx_update_test_reprobe);
 #endif

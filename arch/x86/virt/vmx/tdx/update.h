@@ -23,7 +23,9 @@ enum tdx_update_policy {
 #ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
 void tdx_update_set_policy(enum tdx_update_policy policy);
 enum tdx_update_policy tdx_update_policy(void);
-void tdx_update_test_reprobe(void);
+int tdx_update_test_reprobe(void (*power_cycle)(void *data), void *data);
+int tdx_gate_test_exclude_builds(void);
+void tdx_gate_test_admit_builds(void);
 #define TDX_UPDATE_TEST_MAX_START_DELAY_MS	10000U
 void tdx_update_test_set_start_delay(unsigned int ms);
 #else

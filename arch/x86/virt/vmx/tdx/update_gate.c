@@ -137,6 +137,27 @@ enum tdx_update_policy tdx_update_policy(void)
 	return READ_ONCE(gate_policy);
 }
 EXPORT_SYMBOL_GPL(tdx_update_policy);
+
+/*
+ * For a test re-probe: keep every build out, gated or not, without
+ * waiting.  Returns 0 with the write side held and no build hold out, or
+ * -EBUSY.
+ */
+int tdx_gate_test_exclude_builds(void)
+{
+	if (!down_write_trylock(&tdx_update_gate.update_rwsem))
+		return -EBUSY;
+	if (tdx_builds_in_flight()) {
+		up_write(&tdx_update_gate.update_rwsem);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+void tdx_gate_test_admit_builds(void)
+{
+	up_write(&tdx_update_gate.update_rwsem);
+}
 #endif
 
 /*
@@ -204,6 +225,27 @@ static int gate_read_lock(bool nonblock)
 	return 0;
 }
 
+/*
+ * A test policy switched the gate off: the hold is counted and holds no
+ * lock.  It is counted under the read side all the same, so that a test
+ * re-probe, which write-holds update_rwsem, sees every hold or none.
+ */
+static int gate_begin_ungated(struct tdx_build_hold *hold)
+{
+	int ret = down_read_killable(&tdx_update_gate.update_rwsem);
+
+	if (ret)
+		return ret;
+	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
+		ret = -ENXIO;
+	} else {
+		this_cpu_inc(tdx_build_holds);
+		WRITE_ONCE(hold->flags, TDX_HOLD_HELD);
+	}
+	up_read(&tdx_update_gate.update_rwsem);
+	return ret;
+}
+
 /**
  * __tdx_build_begin() - tdx_build_begin() when it is not simple
  * @hold: as for tdx_build_begin()
@@ -230,8 +272,8 @@ int __tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 			return ret;
 		gate_lockdep_handoff();
 		flags |= TDX_HOLD_GATED;
-	} else if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
-		return -ENXIO;
+	} else {
+		return gate_begin_ungated(hold);
 	}
 
 	this_cpu_inc(tdx_build_holds);

@@ -549,6 +549,70 @@ static void fast_path_follows_state_and_policy(struct kunit *test)
 	expect_gate_free(test);
 }
 
+/* A test re-probe is refused while a hold is out, gated or not. */
+static void reprobe_refused_with_build_in_flight(struct kunit *test)
+{
+	struct tdx_build_hold a = {};
+
+	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(NULL, 1000), -EBUSY);
+	tdx_build_end(&a);
+
+	tdx_update_set_policy(TDX_POLICY_NONE);
+	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(NULL, 1000), -EBUSY);
+	tdx_build_end(&a);
+	tdx_update_set_policy(TDX_POLICY_GATE);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(NULL, 1000), 0);
+}
+
+struct reprobe_probe {
+	struct kunit *test;
+	struct tdx_kunit_builder *w;
+};
+
+/* Runs while the module is replaced: a build that starts now must wait. */
+static void reprobe_power_cycle(void *data)
+{
+	struct reprobe_probe *p = data;
+
+	KUNIT_EXPECT_EQ(p->test, tdx_kunit_builder_start(p->w, false), 0);
+	msleep(SETTLE_MS);
+	KUNIT_EXPECT_FALSE(p->test, completion_done(&p->w->begun));
+	KUNIT_EXPECT_EQ(p->test, tdx_builds_in_flight(), 0);
+}
+
+static const enum tdx_update_policy reprobe_policies[] = {
+	TDX_POLICY_GATE, TDX_POLICY_NONE,
+};
+
+static void reprobe_policy_desc(const enum tdx_update_policy *policy,
+				char *desc)
+{
+	strscpy(desc, *policy == TDX_POLICY_GATE ? "gate" : "no gate",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(reprobe_policy, reprobe_policies, reprobe_policy_desc);
+
+/* A build that starts during a re-probe starts after it, never across. */
+static void reprobe_shuts_out_new_builds(struct kunit *test)
+{
+	const enum tdx_update_policy *policy = test->param_value;
+	struct tdx_kunit_builder w = {};
+	struct reprobe_probe p = { .test = test, .w = &w };
+
+	tdx_update_set_policy(*policy);
+	KUNIT_EXPECT_EQ(test, tdx_update_test_reprobe(reprobe_power_cycle, &p),
+			0);
+	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&w.begun, BOUND_MS));
+	KUNIT_EXPECT_EQ(test, w.ret, 0);
+	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 1);
+	tdx_build_end(&w.hold);
+	tdx_kunit_builder_put(&w);
+	tdx_update_set_policy(TDX_POLICY_GATE);
+}
+
 static void state_names(struct kunit *test)
 {
 	KUNIT_EXPECT_STREQ(test, tdx_update_state_name(TDX_UPDATE_IDLE), "idle");
@@ -580,6 +644,9 @@ static struct kunit_case gate_cases[] = {
 	KUNIT_CASE(second_update_is_refused),
 	KUNIT_CASE(update_from_build_owner_times_out),
 	KUNIT_CASE(fast_path_follows_state_and_policy),
+	KUNIT_CASE(reprobe_refused_with_build_in_flight),
+	KUNIT_CASE_PARAM(reprobe_shuts_out_new_builds,
+			 reprobe_policy_gen_params),
 	KUNIT_CASE(state_names),
 	{}
 };
