@@ -1247,10 +1247,15 @@ static int __init tdx_sim_init(void)
 	sim.phase = SIM_RUNNING;
 	sim.remaining_updates = remaining_updates;
 	/*
-	 * Stand in for the platform.  Nothing patches alternatives on this
-	 * bit; the TDX code tests it with boot_cpu_has().
+	 * Stand in for the platform.  The TDX host code forces the bit with
+	 * setup_force_cpu_cap(); do what that does, so that a CPU coming
+	 * online later does not clear it from boot_cpu_data.  The macro
+	 * itself warns this late, once alternatives are patched, but
+	 * nothing patches alternatives on this bit: the TDX code tests it
+	 * with boot_cpu_has().
 	 */
 	set_cpu_cap(&boot_cpu_data, X86_FEATURE_TDX_HOST_PLATFORM);
+	set_bit(X86_FEATURE_TDX_HOST_PLATFORM, (unsigned long *)cpu_caps_set);
 	pr_info("simulated TDX module %u.%u.%02u, %u runtime updates allowed\n",
 		sim.cur.major, sim.cur.minor, sim.cur.update,
 		sim.remaining_updates);

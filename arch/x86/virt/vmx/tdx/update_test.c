@@ -9,6 +9,8 @@
  * dead.  A fault on a CPU that never issues the faulted leaf (a lead-only
  * step on CPU 1) must not affect the update.
  */
+#include <linux/cpu.h>
+#include <linux/cpufeature.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -289,6 +291,26 @@ static void no_update_without_td_preserving(struct kunit *test)
 	tdx_build_end(&h);
 }
 
+/*
+ * A CPU that comes online ANDs its features into boot_cpu_data; the
+ * platform bit must survive that, or a later probe finds no TDX.
+ */
+static void platform_bit_survives_cpu_online(struct kunit *test)
+{
+	unsigned int cpu = cpumask_last(cpu_online_mask);
+	bool platform;
+
+	if (cpu == cpumask_first(cpu_online_mask))
+		kunit_skip(test, "needs a second CPU");
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
+	platform = boot_cpu_has(X86_FEATURE_TDX_HOST_PLATFORM);
+	KUNIT_EXPECT_TRUE(test, platform);
+	tdx_sim_reset(NULL, 100);
+	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+	KUNIT_EXPECT_EQ(test, do_update(&eng_img, false), 0);
+}
+
 static void no_update_when_none_remain(struct kunit *test)
 {
 	tdx_sim_reset(NULL, 0);
@@ -362,6 +384,7 @@ static struct kunit_case engine_cases[] = {
 	KUNIT_CASE(backstop_refuses_update_in_sensitive_section),
 	KUNIT_CASE(old_module_without_update_compat),
 	KUNIT_CASE(no_update_without_td_preserving),
+	KUNIT_CASE(platform_bit_survives_cpu_online),
 	KUNIT_CASE(no_update_when_none_remain),
 	KUNIT_CASE(last_remaining_update),
 	KUNIT_CASE(handoff_version_not_accepted),
