@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) "tdx_host: " fmt
 
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/firmware.h>
 #include <linux/kstrtox.h>
@@ -222,13 +223,33 @@ static ssize_t update_timeout_ms_show(struct device *dev,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(tdx_host.timeout_ms));
 }
 
+/*
+ * Milliseconds as a person writes them: decimal digits, the first not 0,
+ * then at most a newline.  kstrtouint() alone also takes a sign, and
+ * stops at a NUL with whatever follows it unread.
+ */
+static int parse_ms(const char *buf, size_t count, unsigned int *ms)
+{
+	size_t i, len = count;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (!len || buf[0] == '0')
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isdigit(buf[i]))
+			return -EINVAL;
+	/* sysfs ends the buffer with a NUL after @count bytes. */
+	return kstrtouint(buf, 10, ms) ? -EINVAL : 0;
+}
+
 static ssize_t update_timeout_ms_store(struct device *dev,
 				       struct device_attribute *attr,
 				       const char *buf, size_t count)
 {
 	unsigned int ms;
 
-	if (kstrtouint(buf, 10, &ms) || !ms || ms > TDX_UPDATE_MAX_TIMEOUT_MS)
+	if (parse_ms(buf, count, &ms) || ms > TDX_UPDATE_MAX_TIMEOUT_MS)
 		return -EINVAL;
 	WRITE_ONCE(tdx_host.timeout_ms, ms);
 	return count;

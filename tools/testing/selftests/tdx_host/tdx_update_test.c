@@ -134,6 +134,23 @@ static int sysfs_read(const char *path, char *buf, size_t size)
 }
 
 /* Write @val and a newline to @path, as echo does.  0 or -errno. */
+/* Write @len bytes as they are, in one write().  0 or -errno. */
+static int sysfs_write_raw(const char *path, const char *val, size_t len)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
 static int sysfs_write(const char *path, const char *val)
 {
 	char buf[128];
@@ -1229,8 +1246,11 @@ TEST_F(tdx, nonroot_cannot_build)
 TEST_F(tdx, attributes)
 {
 	static const char * const bad_timeouts[] = {
-		"0", "abc", "3600001", "-1", "",
+		"0", "abc", "3600001", "-1", "", "+7", "010", " 7", "7 ",
+		"7\n", "0x10", "4294967297",
 	};
+	/* Written as they are, no newline added: a NUL ends no number. */
+	static const char nul_junk[] = "12\0junk";
 	struct mod_version v;
 	char buf[64];
 	unsigned int n;
@@ -1265,6 +1285,11 @@ TEST_F(tdx, attributes)
 		EXPECT_EQ(0, sysfs_read(HOST_TIMEOUT, buf, sizeof(buf)));
 		EXPECT_STREQ(DEFAULT_TIMEOUT_MS, buf);
 	}
+	EXPECT_EQ(-EINVAL, sysfs_write_raw(HOST_TIMEOUT, nul_junk,
+					   sizeof(nul_junk) - 1));
+	EXPECT_TRUE(sysfs_is(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
+	EXPECT_EQ(0, sysfs_write_raw(HOST_TIMEOUT, "250", 3));
+	EXPECT_TRUE(sysfs_is(HOST_TIMEOUT, "250"));
 	EXPECT_EQ(0, sysfs_write(HOST_TIMEOUT, "1"));
 	EXPECT_TRUE(sysfs_is(HOST_TIMEOUT, "1"));
 	EXPECT_EQ(0, sysfs_write(HOST_TIMEOUT, "3600000"));
