@@ -41,7 +41,8 @@ KUNIT_TIMEOUT ?= 1800
 SUITE ?=
 
 DEB_PKGS := linux-source-6.12 qemu-system-x86 build-essential flex bison bc \
-	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static
+	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static \
+	    strace
 KUNIT = cd $(SRC) && python3 tools/testing/kunit/kunit.py
 KBUILD_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
 	      --jobs=$(JOBS)

@@ -8,13 +8,22 @@
  * code per outcome (see --help).  The version and the state of the update
  * are read from /sys/devices/platform/tdx_host.
  *
- * For testing, $TDX_SYSFS_ROOT is prepended to both sysfs directories.
+ * The firmware loader keeps one image buffer per upload device, and a second
+ * writer's "1" to loading discards the first one's data while both go on
+ * writing: two uploads must never interleave.  So the tool holds an
+ * exclusive flock(2) on /run/tdx-module-update.lock, with its PID in the
+ * file, from before it touches the upload files until it is done with them;
+ * a second invocation exits at once with its own code and names the holder.
  *
- * SIGINT and SIGTERM are blocked and collected with sigtimedwait() at safe
- * points: they request cancellation of the upload (repeated until the driver
- * can act on it, see deliver_cancel()), and the tool keeps polling until the
- * kernel reports the final outcome, so that the device-wide settings changed
- * by --nonblock and --timeout are always restored.
+ * For testing, $TDX_SYSFS_ROOT is prepended to both sysfs directories and
+ * to the lock file.
+ *
+ * SIGINT and SIGTERM are caught from the first statement of main() by a
+ * handler that only records them; the upload code looks at the record at
+ * safe points.  They request cancellation of the upload (repeated until the
+ * driver can act on it, see deliver_cancel()), and the tool keeps polling
+ * until the kernel reports the final outcome, so that the device-wide
+ * settings changed by --nonblock and --timeout are always restored.
  *
  * Plain C11 + POSIX, no libraries beyond libc, so that it can be linked
  * statically and run in a minimal (busybox) system.
@@ -27,10 +36,12 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,10 +49,13 @@
 #define PROG			"tdx-module-update"
 #define FW_DIR			"/sys/class/firmware/tdx_module"
 #define DEV_DIR			"/sys/devices/platform/tdx_host"
+#define LOCK_FILE		"/run/tdx-module-update.lock"
 
 #define POLL_MS			100
 #define PROGRESS_MS		500
 #define MAX_READ_FAILS		50	/* consecutive polls, i.e. 5 s */
+#define LOCK_PID_TRIES		5	/* reads of the holder's PID, ... */
+#define LOCK_PID_RETRY_MS	10	/* ... this far apart */
 #define TIMEOUT_MAX_MS		3600000UL
 #define IMAGE_MAX_SIZE		(256UL << 20)
 #define ATTR_LEN		256
@@ -68,6 +82,7 @@ enum outcome {
 	OUT_NO_SUPPORT		= 10,
 	OUT_NO_UPDATES		= 11,
 	OUT_IO_ERROR		= 12,
+	OUT_LOCKED		= 13,
 };
 
 static const struct {
@@ -89,7 +104,7 @@ static const struct {
 	  "deadline (update_timeout_ms); module unchanged" },
 	{ OUT_CANCELLED, "cancelled",
 	  "user-abort: cancelled while waiting for TD\n"
-	  "builds; module unchanged" },
+	  "builds, or before the upload; module unchanged" },
 	{ OUT_INVALID_IMAGE, "invalid image",
 	  "invalid-file-size or firmware-invalid; module\n"
 	  "unchanged" },
@@ -109,7 +124,11 @@ static const struct {
 	  "updates until reboot" },
 	{ OUT_IO_ERROR, "I/O error",
 	  "any other error: read-write-error, an unknown\n"
-	  "error, a failed sysfs access" },
+	  "error, a failed sysfs or lock file access" },
+	{ OUT_LOCKED, "locked",
+	  "another upload holds " LOCK_FILE "\n"
+	  "(another tdx-module-update, or flock(1));\n"
+	  "nothing was touched, retry when it has ended" },
 };
 
 struct result {
@@ -120,6 +139,7 @@ struct result {
 	char version_after[ATTR_LEN];
 	char state_after[ATTR_LEN];
 	int committed;			/* "0" written to loading */
+	pid_t lock_holder;		/* OUT_LOCKED: its PID, 0 if unknown */
 };
 
 /* Previous values of the device-wide settings, restored after the upload */
@@ -141,7 +161,9 @@ static bool opt_nonblock;
 static unsigned long opt_timeout_ms;	/* 0: --timeout not given */
 
 static const char *sysfs_root = "";
-static sigset_t cancel_signals;
+static int lock_fd = -1;
+/* Set by the signal handler: a lock-free atomic, as C11 allows there */
+static atomic_bool cancel_signalled;
 static bool cancel_requested;
 static bool cancel_delivered;
 static bool cancel_warned;
@@ -372,50 +394,66 @@ static void read_failed(struct result *res, const char *what, int err)
 			    strerror(-err));
 }
 
+/* Sleep for @ms, or less if a signal handler runs */
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
+
+	nanosleep(&ts, NULL);
+}
+
 /*
- * Check without waiting whether SIGINT or SIGTERM arrived (@wait_ms == 0),
- * or sleep up to @wait_ms for one.  Returns true if one did.
+ * Sleep up to @wait_ms (not at all for 0), less if SIGINT or SIGTERM comes,
+ * and return whether one has come since the start.  The first one is
+ * announced.  One that comes just before the sleep is seen after it: at
+ * most one poll interval late.
  */
 static bool cancel_signal(unsigned int wait_ms)
 {
-	struct timespec ts = {
-		.tv_sec = wait_ms / 1000,
-		.tv_nsec = (long)(wait_ms % 1000) * 1000000,
-	};
-	int sig;
-
-	for (;;) {
-		sig = sigtimedwait(&cancel_signals, NULL, &ts);
-		if (sig > 0) {
-			if (!cancel_requested && !opt_json)
-				warnmsg("cancelling...");
-			cancel_requested = true;
-			return true;
-		}
-		/* Another signal interrupted the wait; just poll sooner */
-		if (errno != EINTR)
-			return false;
-		ts.tv_sec = 0;
-		ts.tv_nsec = 0;
-	}
+	/* Not for an unannounced one; the handler cuts it short (EINTR) */
+	if (wait_ms && (cancel_requested || !cancel_signalled))
+		sleep_ms(wait_ms);
+	if (!cancel_signalled)
+		return false;
+	if (!cancel_requested && !opt_json)
+		warnmsg("cancelling...");
+	cancel_requested = true;
+	return true;
 }
 
-static void nop_handler(int sig)
+static void cancel_handler(int sig)
 {
 	(void)sig;
+	cancel_signalled = true;
 }
 
+/*
+ * Called first in main(), so that SIGINT and SIGTERM never take their
+ * default action (death without a word, exit status 130 or 143), however
+ * early they come.  Both are blocked while the handlers are installed and
+ * then unblocked explicitly: a mask inherited with them blocked is cleared,
+ * and one already pending reaches the handler here.
+ */
 static void setup_signals(void)
 {
 	struct sigaction sa;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	/*
-	 * Install a handler (it never runs, the signals stay blocked) so that
-	 * a SIGINT ignored by the parent shell, as for background jobs, is
-	 * still delivered.
+	 * A handler also catches a SIGINT that the parent shell ignores, as
+	 * for background jobs.  SA_RESTART: no sysfs access fails with EINTR.
 	 */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = nop_handler;
+	sa.sa_handler = cancel_handler;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -425,13 +463,11 @@ static void setup_signals(void)
 	 * the device-wide settings are changed: finish and restore them.
 	 */
 	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 
-	sigemptyset(&cancel_signals);
-	sigaddset(&cancel_signals, SIGINT);
-	sigaddset(&cancel_signals, SIGTERM);
-	sigprocmask(SIG_BLOCK, &cancel_signals, NULL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static int load_image(struct result *res, const char *file, struct image *img)
@@ -498,6 +534,138 @@ err:
 	set_outcome(res, OUT_USAGE, "cannot read image %s: %s", file,
 		    strerror(errno));
 	return -1;
+}
+
+/*
+ * The holder of the lock on @fd: the PID it wrote into the file, checked
+ * against /proc, and its command name in @comm ("" if unknown).  Returns 0
+ * if the file names no running process.  That is a holder that does not
+ * write its PID (flock(1) in a script), or one that has just taken the lock
+ * and not written it yet: hence a few tries.  A stale PID is left in
+ * @stale_pid.
+ */
+static pid_t lock_holder(int fd, char *comm, size_t size, pid_t *stale_pid)
+{
+	char buf[32], path[64], *end;
+	struct stat st;
+	ssize_t n;
+	long pid;
+	int i, err;
+
+	*stale_pid = 0;
+	for (i = 0; i < LOCK_PID_TRIES; i++) {
+		if (i)
+			sleep_ms(LOCK_PID_RETRY_MS);
+		comm[0] = '\0';
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		errno = 0;
+		pid = strtol(buf, &end, 10);
+		if (errno || end == buf || pid <= 0 || pid > INT_MAX ||
+		    (*end && *end != '\n'))
+			continue;
+
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		err = read_attr(path, comm, size);
+		/* Without procfs, or not allowed to look: take it as it is */
+		if (err != -ENOENT || stat("/proc/self", &st))
+			return pid;
+		*stale_pid = pid;
+	}
+	comm[0] = '\0';
+	return 0;
+}
+
+/*
+ * Take the lock that keeps two uploads from interleaving, without waiting,
+ * and write our PID into it for the next one.  It is held until
+ * release_lock(), or until the tool exits.  Returns 0, or -1 with the
+ * outcome set.
+ */
+static int take_lock(struct result *res)
+{
+	char path[PATH_MAX], comm[ATTR_LEN], buf[32];
+	pid_t pid, stale;
+	int fd, err, len;
+
+	/*
+	 * The directory is not created: /run is there on any system that
+	 * has the upload device, and a missing one is better reported than
+	 * made up under a mistyped $TDX_SYSFS_ROOT.
+	 */
+	snprintf(path, sizeof(path), "%s" LOCK_FILE, sysfs_root);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = errno;
+		if (err == EACCES || err == EPERM)
+			set_outcome(res, OUT_NO_PERMISSION,
+				    "cannot open the lock file %s (%s); run as root",
+				    path, strerror(err));
+		else
+			set_outcome(res, OUT_IO_ERROR,
+				    "cannot open the lock file %s: %s; its directory must exist and be writable",
+				    path, strerror(err));
+		return -1;
+	}
+
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = errno;
+		if (err != EWOULDBLOCK) {
+			close(fd);
+			set_outcome(res, OUT_IO_ERROR,
+				    "cannot lock %s: %s", path, strerror(err));
+			return -1;
+		}
+		pid = lock_holder(fd, comm, sizeof(comm), &stale);
+		close(fd);
+		res->lock_holder = pid;
+		if (pid && *comm)
+			set_outcome(res, OUT_LOCKED,
+				    "another upload is running: %s is held by pid %d (%s); nothing was touched, retry when it has ended",
+				    path, (int)pid, comm);
+		else if (pid)
+			set_outcome(res, OUT_LOCKED,
+				    "another upload is running: %s is held by pid %d; nothing was touched, retry when it has ended",
+				    path, (int)pid);
+		else if (stale)
+			set_outcome(res, OUT_LOCKED,
+				    "another upload is running: %s is held by a process that did not write its PID there (pid %d in it has exited); nothing was touched, retry when it has ended",
+				    path, (int)stale);
+		else
+			set_outcome(res, OUT_LOCKED,
+				    "another upload is running: %s is held by a process that did not write its PID there; nothing was touched, retry when it has ended",
+				    path);
+		return -1;
+	}
+
+	/* Only for the message of the next one: a failure is no reason to stop */
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0))
+		err = -errno;
+	else
+		err = write_all(fd, buf, len);
+	if (err)
+		warnmsg("cannot write the PID into %s: %s", path,
+			strerror(-err));
+	lock_fd = fd;
+	return 0;
+}
+
+static void release_lock(void)
+{
+	if (lock_fd < 0)
+		return;
+	/*
+	 * No PID of ours left behind, where it could name an unrelated
+	 * process once the PID is reused
+	 */
+	if (ftruncate(lock_fd, 0))
+		warnmsg("cannot clear the PID in the lock file: %s",
+			strerror(errno));
+	close(lock_fd);
+	lock_fd = -1;
 }
 
 /*
@@ -918,11 +1086,15 @@ static void run(struct result *res, const char *file)
 	bool dead_after;
 	int err;
 
-	setup_signals();
 	memset(&saved, 0, sizeof(saved));
 
 	if (load_image(res, file, &img))
 		return;
+
+	if (take_lock(res)) {
+		free(img.data);
+		return;
+	}
 
 	if (probe(res)) {
 		/* outcome set */
@@ -943,6 +1115,8 @@ static void run(struct result *res, const char *file)
 		       sizeof(res->version_after));
 	read_dev("update_state", res->state_after, sizeof(res->state_after));
 	dead_after = err == -ENXIO || !strcmp(res->state_after, "dead");
+	/* The upload has ended and the settings are restored */
+	release_lock();
 
 	if (!res->committed)
 		return;
@@ -989,6 +1163,11 @@ static void report(const struct result *res)
 		       cancel_requested ? "true" : "false");
 		printf(", \"state_after\": ");
 		json_string(res->state_after);
+		if (res->outcome == OUT_LOCKED && res->lock_holder)
+			printf(", \"lock_holder_pid\": %d",
+			       (int)res->lock_holder);
+		else
+			printf(", \"lock_holder_pid\": null");
 		printf("}\n");
 		fflush(stdout);
 		return;
@@ -1036,7 +1215,16 @@ static void print_help(void)
 	       "Ctrl-C (SIGINT) or SIGTERM asks the kernel to cancel the update and waits\n"
 	       "for the final outcome.  A cancel is only possible while waiting for TD\n"
 	       "builds; once the update is past the point of no return it completes, and\n"
-	       "the tool then reports success.\n"
+	       "the tool then reports success.  One that comes before the upload has\n"
+	       "started ends the tool with \"cancelled\", and nothing is changed.\n"
+	       "\n"
+	       "Two uploads must never run at once.  While it uploads, the tool holds an\n"
+	       "exclusive lock (flock) on\n"
+	       "  " LOCK_FILE "\n"
+	       "with its PID in the file; another invocation then exits with \"locked\"\n"
+	       "and names the holder, without touching the upload files.  Anything else\n"
+	       "that writes to the upload files should take the same lock, e.g. with\n"
+	       "flock(1).\n"
 	       "\n"
 	       "The image upload needs root (CAP_SYS_RAWIO).\n"
 	       "\n"
@@ -1056,10 +1244,13 @@ static void print_help(void)
 	       "--json prints {\"outcome\", \"exit_code\", \"error\" (raw error attribute,\n"
 	       "\"\" on success or if nothing was uploaded), \"version_before\",\n"
 	       "\"version_after\", \"elapsed_ms\" (run time of the tool),\n"
-	       "\"cancel_requested\", \"state_after\" (update_state at the end)}.\n"
+	       "\"cancel_requested\", \"state_after\" (update_state at the end),\n"
+	       "\"lock_holder_pid\" (for \"locked\": the holder's PID; else, or if\n"
+	       "unknown, null)}.\n"
 	       "\n"
 	       "Environment:\n"
-	       "  TDX_SYSFS_ROOT  prefix for both sysfs directories (for testing), default \"\"\n");
+	       "  TDX_SYSFS_ROOT  prefix for both sysfs directories and the lock file (for\n"
+	       "                  testing), default \"\"\n");
 }
 
 /* Parse a --timeout value: decimal milliseconds, 1..TIMEOUT_MAX_MS */
@@ -1091,6 +1282,7 @@ int main(int argc, char **argv)
 	const char *root;
 	int c;
 
+	setup_signals();
 	clock_gettime(CLOCK_MONOTONIC, &start_time);
 	memset(&res, 0, sizeof(res));
 	stderr_is_tty = isatty(STDERR_FILENO);

@@ -21,6 +21,9 @@
 # before that, so the upload flow does not depend on timing.  Cases that must not
 # upload run no fake: a write to loading would then block and time out.
 #
+# The tool's lock file is $ROOT/run/tdx-module-update.lock; the lock cases
+# hold it from another process with flock(1).
+#
 # Output is TAP; the exit status is non-zero if any case failed.
 
 set -u
@@ -32,12 +35,16 @@ fi
 TOOL=$(realpath "$1")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tdx-cli-test.XXXXXX") || exit 2
 FAKE_PID=
+HOLDER=
+# The tool's command name as /proc/PID/comm shows it
+TOOL_COMM=$(basename "$TOOL" | cut -c1-15)
 # The tool treats SIGTERM as a cancel request: timeout needs -k
 TOOL_TIMEOUT=30
 
 cleanup()
 {
 	stop_fake
+	release_lock
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -45,7 +52,7 @@ trap cleanup EXIT
 # ---------------------------------------------------------------------------
 # The fake sysfs tree and the fake kernel
 
-# make_tree NAME: fresh tree in $TMP/NAME, sets ROOT FW DEV LOG IMG
+# make_tree NAME: fresh tree in $TMP/NAME, sets ROOT FW DEV LOG IMG LOCKF
 make_tree()
 {
 	ROOT=$TMP/$1
@@ -53,7 +60,8 @@ make_tree()
 	DEV=$ROOT/sys/devices/platform/tdx_host
 	LOG=$ROOT/fake.log
 	IMG=$ROOT/image.bin
-	mkdir -p "$FW" "$DEV"
+	LOCKF=$ROOT/run/tdx-module-update.lock
+	mkdir -p "$FW" "$DEV" "$ROOT/run"
 	mkfifo "$FW/loading" "$FW/data"
 	: > "$FW/error"
 	: > "$FW/cancel"
@@ -225,6 +233,44 @@ stop_fake()
 	fi
 }
 
+# hold_lock [pid]: another process takes the tool's lock (flock(1) on a
+# descriptor of a subshell, which then becomes "sleep"), and with "pid"
+# writes its PID into the file as the tool does.  Sets HOLDER.
+hold_lock()
+{
+	local i v comm
+
+	(
+		exec 9>> "$LOCKF"
+		flock 9 || exit 1
+		[[ ${1-} == pid ]] && echo "$BASHPID" > "$LOCKF"
+		exec sleep 60
+	) > /dev/null 2>&1 &
+	HOLDER=$!
+	for ((i = 0; i < 200; i++)); do
+		v=
+		comm=
+		read -r v 2> /dev/null < "$LOCKF"
+		read -r comm 2> /dev/null < "/proc/$HOLDER/comm"
+		if [[ $comm == sleep ]] && ! flock -n "$LOCKF" true &&
+		   [[ ${1-} != pid || $v == "$HOLDER" ]]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "the lock holder did not start"
+	return 1
+}
+
+release_lock()
+{
+	if [[ -n $HOLDER ]]; then
+		kill "$HOLDER" 2> /dev/null
+		wait "$HOLDER" 2> /dev/null
+		HOLDER=
+	fi
+}
+
 # ---------------------------------------------------------------------------
 # Running the tool and checking
 
@@ -245,18 +291,25 @@ start_tool()
 	TOOL_PID=$!
 }
 
-# finish_tool: wait for the background tool, killing it after a while
-finish_tool()
+# wait_tool PID: wait for a background tool, killing it after a while;
+# sets RC
+wait_tool()
 {
 	local i
 
 	for ((i = 0; i < TOOL_TIMEOUT * 10; i++)); do
-		kill -0 "$TOOL_PID" 2> /dev/null || break
+		kill -0 "$1" 2> /dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$TOOL_PID" 2> /dev/null
-	wait "$TOOL_PID"
+	kill -KILL "$1" 2> /dev/null
+	wait "$1"
 	RC=$?
+}
+
+# finish_tool: wait for the background tool, killing it after a while
+finish_tool()
+{
+	wait_tool "$TOOL_PID"
 	OUT=$(< "$ROOT/stdout")
 	ERR=$(< "$ROOT/stderr")
 }
@@ -310,6 +363,23 @@ expect_log()	# the fake kernel logged the fixed string
 	grep -qF -- "$1" "$LOG" || fail "fake kernel log lacks '$1'"
 }
 
+expect_log_count()	# N STRING: the fake kernel logged STRING N times
+{
+	local n
+
+	n=$(grep -cF -- "$2" "$LOG")
+	[[ $n == "$1" ]] || fail "fake kernel log has '$2' $n times, expected $1"
+}
+
+# Nothing reached the upload files: no write to loading, data or cancel
+expect_no_upload()
+{
+	! grep -q '^loading=' "$LOG" ||
+		fail "the tool wrote to loading: $(grep '^loading=' "$LOG" | tr '\n' ' ')"
+	[[ ! -e $ROOT/data.bin ]] || fail "the tool wrote data"
+	[[ ! -s $FW/cancel ]] || fail "the tool wrote cancel"
+}
+
 expect_value()	# FILE VALUE
 {
 	local v=
@@ -359,6 +429,10 @@ test_help()
 	grep -qF 'Exit codes' "$ROOT/stdout" || fail "no exit code table"
 	grep -qF 'device-wide' "$ROOT/stdout" || fail "no device-wide note"
 	grep -qE '^ +12 +I/O error' "$ROOT/stdout" || fail "no code 12 line"
+	grep -qE '^ +13 +locked +another upload holds /run/tdx-module-update.lock' \
+		"$ROOT/stdout" || fail "no code 13 line"
+	grep -qF '"lock_holder_pid"' "$ROOT/stdout" || fail "no lock_holder_pid"
+	[[ ! -e $LOCKF ]] || fail "--help created the lock file"
 }
 
 t test_success
@@ -381,6 +455,8 @@ test_success()
 	expect_log "upload size=$(wc -c < "$IMG")"
 	cmp -s "$IMG" "$ROOT/data.bin" || fail "data differs from the image"
 	expect_stdout_empty
+	[[ -e $LOCKF && ! -s $LOCKF ]] ||
+		fail "no lock file, or a PID left in it"
 }
 
 t test_quiet
@@ -647,7 +723,7 @@ test_json_success()
 		'j["version_after"] == "1.5.08"' 'j["state_after"] == "idle"' \
 		'j["cancel_requested"] is False' \
 		'isinstance(j["elapsed_ms"], int) and j["elapsed_ms"] >= 600' \
-		'len(j) == 8'
+		'j.get("lock_holder_pid", 0) is None' 'len(j) == 9'
 	[[ -z $ERR ]] || fail "--json printed on stderr: $ERR"
 }
 
@@ -737,6 +813,172 @@ test_no_permission()
 	expect_value "$DEV/update_mode" block
 }
 
+# Another process holds the lock: the tool names it, exits with 13 and does
+# not touch the upload files
+t test_lock_held
+test_lock_held()
+{
+	make_tree locked
+	if ! command -v flock > /dev/null; then
+		SKIP="flock(1) not available"
+		return
+	fi
+	start_fake
+	hold_lock pid || return
+	run_tool "$IMG"
+	expect_rc 13
+	expect_err "locked: another upload is running: $LOCKF is held by pid $HOLDER (sleep);"
+	expect_err 'nothing was touched'
+	expect_no_upload
+	expect_value "$LOCKF" "$HOLDER"
+	run_tool --json --nonblock "$IMG"
+	expect_rc 13
+	expect_json 'j["outcome"] == "locked"' 'j["exit_code"] == 13' \
+		"j.get('lock_holder_pid') == $HOLDER" 'j["error"] == ""'
+	[[ -z $ERR ]] || fail "--json printed on stderr: $ERR"
+	expect_value "$DEV/update_mode" block
+	expect_no_upload
+	release_lock
+
+	# A holder that writes no PID (flock(1) in a script), a stale one left
+	echo 99999999 > "$LOCKF"
+	hold_lock || return
+	run_tool --json "$IMG"
+	expect_rc 13
+	expect_json 'j["outcome"] == "locked"' \
+		'"lock_holder_pid" in j and j["lock_holder_pid"] is None'
+	run_tool "$IMG"
+	expect_rc 13
+	expect_err 'is held by a process that did not write its PID there'
+	expect_no_upload
+	release_lock
+
+	# Free again: the tool takes it and uploads
+	run_tool "$IMG"
+	expect_rc 0
+	expect_log_count 1 'loading=0'
+}
+
+# Two invocations at once against one kernel: one uploads, the other exits
+# with 13 and names it
+t test_lock_concurrent
+test_lock_concurrent()
+{
+	local p1 p2 rc1 rc2 winner='' loser_err
+
+	make_tree concurrent
+	F_BUILDS=1 F_WAIT_MS=1000
+	start_fake
+	TDX_SYSFS_ROOT=$ROOT "$TOOL" "$IMG" > "$ROOT/stdout1" \
+		2> "$ROOT/stderr1" &
+	p1=$!
+	TDX_SYSFS_ROOT=$ROOT "$TOOL" "$IMG" > "$ROOT/stdout2" \
+		2> "$ROOT/stderr2" &
+	p2=$!
+	wait_tool "$p1"
+	rc1=$RC
+	wait_tool "$p2"
+	rc2=$RC
+	if [[ $rc1 == 0 && $rc2 == 13 ]]; then
+		winner=$p1
+		loser_err=$ROOT/stderr2
+	elif [[ $rc1 == 13 && $rc2 == 0 ]]; then
+		winner=$p2
+		loser_err=$ROOT/stderr1
+	else
+		fail "exit codes $rc1 and $rc2, expected 0 and 13"
+	fi
+	if [[ -n $winner ]]; then
+		grep -qF "is held by pid $winner ($TOOL_COMM);" "$loser_err" ||
+			fail "the loser does not name pid $winner ($TOOL_COMM): $(cat "$loser_err")"
+		[[ ! -s $LOCKF ]] || fail "a PID left in the lock file"
+	fi
+	expect_log_count 1 'loading=1'
+	expect_log_count 1 'loading=0'
+	expect_log_count 1 "upload size=$(wc -c < "$IMG")"
+	cmp -s "$IMG" "$ROOT/data.bin" || fail "data differs from the image"
+	expect_value "$DEV/version" 1.5.08
+	ERR=$(cat "$ROOT/stderr1" "$ROOT/stderr2")
+}
+
+# run_pending_sigint ARGS...: run the tool with a SIGINT pending and blocked
+# from before its first instruction (both survive execve), sets RC OUT ERR
+run_pending_sigint()
+{
+	TDX_SYSFS_ROOT=$ROOT timeout -k 2 "$TOOL_TIMEOUT" python3 -c '
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+os.kill(os.getpid(), signal.SIGINT)
+if signal.SIGINT not in signal.sigpending():
+	sys.exit(99)
+os.execv(sys.argv[1], sys.argv[1:])
+' "$TOOL" "$@" > "$ROOT/stdout" 2> "$ROOT/stderr"
+	RC=$?
+	OUT=$(< "$ROOT/stdout")
+	ERR=$(< "$ROOT/stderr")
+}
+
+# A SIGINT pending at start cancels before anything is uploaded
+t test_sigint_pending_at_start
+test_sigint_pending_at_start()
+{
+	make_tree pending
+	start_fake
+	run_pending_sigint "$IMG"
+	[[ $RC != 99 ]] || { fail "python could not make SIGINT pending"; return; }
+	expect_rc 5
+	expect_count 1 'cancelling...'
+	expect_err 'cancelled: cancelled before the update started'
+	expect_no_upload
+	run_pending_sigint --json --timeout 5000 "$IMG"
+	expect_rc 5
+	expect_json 'j["outcome"] == "cancelled"' 'j["cancel_requested"] is True'
+	expect_no_upload
+	expect_value "$DEV/update_timeout_ms" 60000
+	expect_value "$DEV/version" 1.5.06
+}
+
+# A SIGINT in the tool's first system calls: strace injects it right after
+# the first rt_sigaction() and the first ioctl() (the terminal check), so it
+# comes before the tool is ready for it unless the handler is in place from
+# the start of main().  It must cancel: not kill the tool, not be lost.
+t test_sigint_at_first_syscalls
+test_sigint_at_first_syscalls()
+{
+	make_tree firstsyscalls
+	if ! command -v strace > /dev/null ||
+	   ! strace -qq -o /dev/null true 2> /dev/null; then
+		SKIP="strace not available or not allowed to trace"
+		return
+	fi
+	start_fake
+	TDX_SYSFS_ROOT=$ROOT timeout -k 2 "$TOOL_TIMEOUT" strace -qq \
+		-o "$ROOT/strace.log" -e trace=rt_sigaction,ioctl \
+		-e inject=rt_sigaction:signal=SIGINT:when=1 \
+		-e inject=ioctl:signal=SIGINT:when=1 \
+		"$TOOL" "$IMG" > "$ROOT/stdout" 2> "$ROOT/stderr"
+	RC=$?
+	ERR=$(< "$ROOT/stderr")
+	grep -q '^--- SIGINT' "$ROOT/strace.log" ||
+		fail "strace injected no SIGINT"
+	expect_rc 5
+	expect_err 'cancelled: cancelled before the update started'
+	expect_no_upload
+}
+
+# No lock directory: refused, not created
+t test_lock_dir_missing
+test_lock_dir_missing()
+{
+	make_tree nolockdir
+	rmdir "$ROOT/run"
+	run_tool "$IMG"
+	expect_rc 12
+	expect_err "cannot open the lock file $LOCKF"
+	[[ ! -e $ROOT/run ]] || fail "the tool created $ROOT/run"
+	expect_value "$FW/cancel" ''
+}
+
 # ---------------------------------------------------------------------------
 
 echo "1..${#TESTS[@]}"
@@ -749,6 +991,7 @@ for name in "${TESTS[@]}"; do
 	ERR=
 	"$name"
 	stop_fake
+	release_lock
 	if [[ -n $SKIP ]]; then
 		echo "ok $n $name # SKIP $SKIP"
 	elif [[ -z $FAILS ]]; then
