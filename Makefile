@@ -68,7 +68,7 @@ CHECK_VMFUZZ_SECONDS ?= 30
 CHECK_VM_RUNS := demo demo-nogate faults \
 		 stress:--seconds,$(CHECK_STRESS_SECONDS) \
 		 vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
-VM_SUMMARY := ^(NOT )?(VERIFIED|SHOWN)|^\# faults:|^(stress|fuzz): (PASS|FAIL|builds finalized|MRTDs|kills|updates ok|device operations [0-9])
+VM_SUMMARY := ^(NOT )?(VERIFIED|SHOWN)|^\# faults:|^(stress|fuzz): (PASS|FAIL|builds finalized|MRTDs|kills|updates ok|device operations [0-9]|gate left closed)
 STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
 # The VM programs built on tdx_vmlib.c: tdx-stress, tdx-faults, tdx-bench.
 VMLIB_TOOLS := $(patsubst $(TDX)/%.c,$(VM)/bin/%,$(wildcard \

@@ -12,9 +12,10 @@
  * MRTD against a SHA-384 computed here.  An updater thread uploads
  * images through fw_upload, blocking and non-blocking, with long and
  * short deadlines, alternately with a new crypto library and with the
- * running one, while another thread cancels some uploads at random
- * moments.  The main thread SIGKILLs random builders (mid-build, or
- * while their INIT_VM waits behind a pending update) and respawns them.
+ * running one, and cancels some of its uploads at random moments; it is
+ * the only writer of the fw_upload files.  The main thread SIGKILLs
+ * random builders (mid-build, or while their INIT_VM waits behind a
+ * pending update) and respawns them.
  * Reader threads read every attribute of tdx_host, tdx_module and the
  * simulator's counters.
  *
@@ -24,6 +25,10 @@
  * random values to every writable attribute of tdx_host and tdx_module
  * (uploads of garbage, truncated, padded and valid images included), and
  * the main thread SIGKILLs fuzzers at random.
+ *
+ * Both modes check after every upload, once it has ended (status idle,
+ * its error read) and before another one can start, that the update gate
+ * is open again: update_state neither "waiting" nor "updating".
  *
  * At the end, everything stopped and the attributes restored, both
  * modes assert: no build hold is out (builds_in_flight 0) and no TD is
@@ -65,6 +70,7 @@
 #define BUF_PAGES	32
 #define UPLOAD_POLL_MS	180000
 #define STOP_GRACE_MS	30000
+#define GATE_REPORTS	10	/* closed gates described, at most */
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ADD(p, n)	__atomic_fetch_add(p, n, __ATOMIC_RELAXED)
@@ -123,10 +129,12 @@ static int stop_threads;		/* main-process threads: __atomic */
 /* Main-process counters, updated by its threads */
 static unsigned long updates[U_NR], attempts, crypto_ok, version_bad;
 static unsigned long cancels, cancels_idle, cancel_errors;
+/* Uploads after which update_state was checked, and found the gate closed */
+static unsigned long gate_checks, gate_closed;
+/* fuzz: a write to loading went through, and may have started an upload */
+static bool upload_pending;
 static unsigned long kills, kills_build, kills_queued, crashes;
 static unsigned long reads_ok, read_err[NR_ERRNO], write_err[NR_ERRNO];
-/* The updater's deadline for its cancel, in ms since boot; 0: none */
-static long long cancel_at;
 
 /* What builders add, from a random page on: filled before the fork */
 static unsigned char pages[BUF_PAGES * VM_PAGE_SIZE];
@@ -640,27 +648,21 @@ static void *reader_thread(void *arg)
 	return arg;
 }
 
-static void *canceller_thread(void *arg)
+/*
+ * Called once an upload has ended (status idle, its error read) and before
+ * the caller, the only one that uploads, can start another: the update
+ * gate must be open again.  Returns true, and counts it, if it is not,
+ * with update_state in @state.
+ */
+static bool gate_left_closed(char *state, size_t size)
 {
-	long long at;
-	int ret;
-
-	while (!LOAD(&stop_threads)) {
-		at = LOAD(&cancel_at);
-		if (!at || vm_now_ms() < at) {
-			vm_sleep_us(500);
-			continue;
-		}
-		STORE(&cancel_at, 0);
-		ret = vm_upload_cancel();
-		if (!ret)
-			INC(&cancels);
-		else if (ret == -ENODEV)
-			INC(&cancels_idle);
-		else
-			INC(&cancel_errors);
-	}
-	return arg;
+	gate_checks++;
+	if (vm_read(VM_HOST_DIR "update_state", state, size))
+		return false;
+	if (strcmp(state, "waiting") && strcmp(state, "updating"))
+		return false;
+	gate_closed++;
+	return true;
 }
 
 /* The outcome, from the fw_upload error "<phase>:<error>" */
@@ -685,7 +687,7 @@ static void update_once(void)
 	struct vm_upload up = { .poll_ms = UPLOAD_POLL_MS };
 	bool nonblock = !rnd(4);
 	unsigned int timeout = rnd(4) ? 60000 : 1 + rnd(40);
-	char val[16];
+	char val[16], state[64], how[96];
 	int out;
 
 	step = attempts & 1;
@@ -701,11 +703,25 @@ static void update_once(void)
 	snprintf(val, sizeof(val), "%u", timeout);
 	vm_write(VM_HOST_DIR "update_timeout_ms", val);
 	if (!rnd(3))
-		STORE(&cancel_at, (long long)vm_now_ms() + 1 + rnd(500));
+		up.cancel_ms = 1 + rnd(500);
 	STORE(&uploading, 1);
 	vm_upload(&up);
 	STORE(&uploading, 0);
-	STORE(&cancel_at, 0);
+	if (!up.ret && gate_left_closed(state, sizeof(state)) &&
+	    gate_closed <= GATE_REPORTS) {
+		snprintf(how, sizeof(how),
+			 "%s, update_timeout_ms %u, cancel_ms %u, cancel_ret %d",
+			 nonblock ? "nonblock" : "block", timeout, up.cancel_ms,
+			 up.cancel_ret);
+		printf("%s: update attempt %lu left update_state %s (%s, error \"%s\")\n",
+		       tag, attempts, state, how, up.error);
+	}
+	if (!up.cancel_ret)
+		cancels++;
+	else if (up.cancel_ret == -ENODEV)
+		cancels_idle++;
+	else if (up.cancel_ret != 1)
+		cancel_errors++;
 	out = classify(&up);
 	updates[out]++;
 	if (out == U_OTHER)
@@ -735,6 +751,33 @@ static void *updater_thread(void *arg)
 	return arg;
 }
 
+/*
+ * The gate check of the fuzzer: once the upload that a write to loading
+ * may have started has ended.  Only this thread writes to loading, so
+ * none can start between the look at status and the one at update_state.
+ */
+static void fuzz_check_gate(void)
+{
+	char state[64], error[128];
+
+	if (!upload_pending || !vm_read_is(VM_FW_DIR "status", "idle") ||
+	    vm_read(VM_FW_DIR "error", error, sizeof(error)))
+		return;
+	upload_pending = false;
+	if (gate_left_closed(state, sizeof(state)) &&
+	    gate_closed <= GATE_REPORTS)
+		printf("%s: an upload left update_state %s (error \"%s\")\n",
+		       tag, state, error);
+}
+
+/* A write to @path returned @ret: count it, note a possible upload. */
+static void fuzz_wrote(const char *path, int ret)
+{
+	count_errno(write_err, -ret);
+	if (!ret && !strcmp(path, VM_FW_DIR "loading"))
+		upload_pending = true;
+}
+
 /* Random values for the writable attributes, uploads in between. */
 static void fuzz_write_one(void)
 {
@@ -750,6 +793,7 @@ static void fuzz_write_one(void)
 	size_t size, len, n;
 	int ret, fd;
 
+	fuzz_check_gate();
 	if (strstr(path, "/data") && rnd(2)) {
 		/* An upload: garbage, a truncated or padded image, a valid one */
 		img = next_image(rnd(2), &update, &crypto, &size);
@@ -773,7 +817,8 @@ static void fuzz_write_one(void)
 			len = rnd(2) ? size - 1 - rnd(64) : size + 1 + rnd(63);
 			break;
 		}
-		count_errno(write_err, -vm_write(VM_FW_DIR "loading", "1"));
+		fuzz_wrote(VM_FW_DIR "loading",
+			   vm_write(VM_FW_DIR "loading", "1"));
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		for (i = 0, ret = fd < 0 ? -errno : 0; i < len && !ret; i += n) {
 			n = len - i < VM_PAGE_SIZE ? len - i : VM_PAGE_SIZE;
@@ -784,9 +829,9 @@ static void fuzz_write_one(void)
 			close(fd);
 		count_errno(write_err, -ret);
 		if (rnd(8))
-			count_errno(write_err,
-				    -vm_write(VM_FW_DIR "loading",
-					      rnd(8) ? "0" : "-1"));
+			fuzz_wrote(VM_FW_DIR "loading",
+				   vm_write(VM_FW_DIR "loading",
+					    rnd(8) ? "0" : "-1"));
 		free(img);
 		return;
 	}
@@ -800,7 +845,7 @@ static void fuzz_write_one(void)
 			buf[i] = (char)(1 + rnd(255));
 		buf[len] = '\0';
 	}
-	count_errno(write_err, -raw_write(path, buf, strlen(buf)));
+	fuzz_wrote(path, raw_write(path, buf, strlen(buf)));
 }
 
 static void *fuzz_writer_thread(void *arg)
@@ -864,6 +909,9 @@ static void restore_attrs(void)
 	       "update_mode block and update_timeout_ms 60000 restored");
 	verify(vm_wait_for(VM_FW_DIR "status", "idle", UPLOAD_POLL_MS),
 	       "no upload left running");
+	/* The last upload of the fuzzer has ended now */
+	if (opt.fuzz)
+		fuzz_check_gate();
 }
 
 static void final_checks(void)
@@ -885,6 +933,9 @@ static void final_checks(void)
 		vm_upload(&up);
 	else
 		up.ret = -EIO;
+	if (!up.ret && gate_left_closed(state, sizeof(state)))
+		printf("%s: the last update left update_state %s\n", tag,
+		       state);
 	verify(!up.ret && !up.error[0] && !vm_sim_running(&u2, &c2) &&
 	       u2 == update,
 	       "a non-blocking update takes the lock at once (ret %d, error \"%s\")",
@@ -896,6 +947,16 @@ static void final_checks(void)
 	verify(v == 0, "seamldr_overlaps %ld == 0", v);
 	verify(crashes == 0, "children that died unexpectedly %lu == 0",
 	       crashes);
+}
+
+/* After every upload of the run, the final one included */
+static void report_gate(void)
+{
+	printf("%s: gate left closed after an upload: %lu (of %lu checked)\n",
+	       tag, gate_closed, gate_checks);
+	verify(gate_closed == 0,
+	       "update_state neither waiting nor updating after an upload: %lu of %lu",
+	       gate_closed, gate_checks);
 }
 
 static void sum_slots(unsigned long *cnt, unsigned long *err)
@@ -1080,12 +1141,10 @@ int main(int argc, char **argv)
 		spawn(i);
 	for (i = 0; i < opt.readers; i++)
 		start(reader_thread);
-	if (opt.fuzz) {
+	if (opt.fuzz)
 		start(fuzz_writer_thread);
-	} else {
+	else
 		start(updater_thread);
-		start(canceller_thread);
-	}
 
 	run();
 
@@ -1103,6 +1162,7 @@ int main(int argc, char **argv)
 		report_stress();
 	restore_attrs();
 	final_checks();
+	report_gate();
 	vm_read(VM_HOST_DIR "version", v1, sizeof(v1));
 	printf("%s: module %s -> %s\n", tag, v0, v1);
 	if (nr_failed)

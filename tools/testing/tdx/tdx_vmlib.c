@@ -307,11 +307,24 @@ unsigned char *vm_make_image(unsigned int update, unsigned int crypto,
 	return buf;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
+/* The cancel of @up, once, if it is due at @cancel_at (0: not, or done) */
+static void upload_cancel_due(struct vm_upload *up, double *cancel_at)
+{
+	if (!*cancel_at || vm_now_ms() < *cancel_at)
+		return;
+	*cancel_at = 0;
+	up->cancel_ret = vm_upload_cancel();
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len,
+		     struct vm_upload *up, double *cancel_at)
 {
 	while (len) {
 		size_t n = len > VM_PAGE_SIZE ? VM_PAGE_SIZE : len;
-		ssize_t w = write(fd, p, n);
+		ssize_t w;
+
+		upload_cancel_due(up, cancel_at);
+		w = write(fd, p, n);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -329,12 +342,15 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 int vm_upload(struct vm_upload *up)
 {
 	unsigned int poll_ms = up->poll_ms ? up->poll_ms : VM_UPLOAD_POLL_MS;
-	double deadline;
+	double deadline, cancel_at = 0;
 	int fd, ret;
 
 	up->error[0] = '\0';
+	up->cancel_ret = 1;
 	up->start_ms = vm_now_ms();
 	up->end_ms = up->start_ms;
+	if (up->cancel_ms)
+		cancel_at = up->start_ms + up->cancel_ms;
 	ret = vm_write(VM_FW_DIR "loading", "1");
 	if (ret)
 		goto out;
@@ -343,10 +359,11 @@ int vm_upload(struct vm_upload *up)
 		ret = -errno;
 		goto abort;
 	}
-	ret = write_all(fd, up->image, up->size);
+	ret = write_all(fd, up->image, up->size, up, &cancel_at);
 	close(fd);
 	if (ret)
 		goto abort;
+	upload_cancel_due(up, &cancel_at);
 	up->start_ms = vm_now_ms();
 	ret = vm_write(VM_FW_DIR "loading", "0");
 	if (ret)
@@ -358,6 +375,7 @@ int vm_upload(struct vm_upload *up)
 			ret = -ETIMEDOUT;
 			goto out;
 		}
+		upload_cancel_due(up, &cancel_at);
 		vm_sleep_us(500);
 	}
 	up->end_ms = vm_now_ms();

@@ -101,8 +101,12 @@ unsigned char *vm_make_image(unsigned int update, unsigned int crypto,
  * @image: the image
  * @size: its size
  * @poll_ms: give up polling for the end after this long (0: 120 s)
+ * @cancel_ms: write "1" to cancel once, this long after "1" went to
+ *	loading, if the upload has not ended by then (0: never)
  * @ret: 0 when the sysfs ABI worked (outcome in @error), else -errno
  * @error: the fw_upload error ("" on success), e.g. "device-busy"
+ * @cancel_ret: what the write to cancel returned, 0 or -errno; 1 if there
+ *	was none
  * @start_ms: when "0" went to loading
  * @end_ms: when status read idle again
  */
@@ -110,13 +114,18 @@ struct vm_upload {
 	const unsigned char *image;
 	size_t size;
 	unsigned int poll_ms;
+	unsigned int cancel_ms;
 	int ret;
 	char error[128];
+	int cancel_ret;
 	double start_ms;
 	double end_ms;
 };
 
-/* Runs one upload to the end.  Only one may run at a time. */
+/*
+ * Runs one upload to the end, its cancel included, from the calling
+ * thread.  Only one may run at a time.
+ */
 int vm_upload(struct vm_upload *up);
 /* Asks the running upload to stop ("1" to cancel). */
 int vm_upload_cancel(void);
