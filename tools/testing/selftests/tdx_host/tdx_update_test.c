@@ -9,11 +9,12 @@
  * against a SHA-384 the test computes itself (sha384.c) over the records
  * the TDX module measures.
  *
- * Every test leaves update_mode "block", update_timeout_ms 60000, no TD
- * open and builds_in_flight 0 (checked in the fixture teardown).  Only a
- * handful of tests update the module successfully, each with the next
- * update number and its own crypto-library version, so the suite can run
- * many times per boot and in any order.
+ * Every test leaves update_mode "block", update_timeout_ms 60000, the
+ * simulator's update_start_delay_ms 0, no TD open, no child running and
+ * builds_in_flight 0 (checked in the fixture teardown).  Only a handful
+ * of tests update the module successfully, each with the next update
+ * number and its own crypto-library version, so the suite can run many
+ * times per boot and in any order.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -42,9 +44,11 @@
 
 /*
  * The harness itself is not -Wextra clean: an unused signal-handler
- * parameter, and -Wclobbered on the "child" of every TEST_F() wrapper
- * (set before setjmp() returns, never relied on after a longjmp()).
- * Nothing in this file calls setjmp().
+ * parameter, and -Wclobbered on the "child" of every TEST_F() wrapper,
+ * which it does read after the longjmp() of a failed ASSERT_*().  The
+ * Makefile builds this file without optimization so that the value read
+ * is the one in memory, and FIXTURE_TEARDOWN() runs after a failed
+ * assertion too.  Nothing in this file calls setjmp().
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -69,6 +73,14 @@
 #define HOST_TIMEOUT		HOST_DIR "/update_timeout_ms"
 #define HOST_MODE		HOST_DIR "/update_mode"
 
+/* The simulated module's test knobs (test kernels only). */
+#define SIM_DIR			"/sys/module/tdx_sim/parameters"
+#define SIM_START_DELAY		SIM_DIR "/update_start_delay_ms"
+#define SIM_RESET		SIM_DIR "/reset"
+
+/* The operator's tool, where the test VM installs it. */
+#define CLI_PATH		"/bin/tdx-module-update"
+
 #define PAGE_SZ			4096
 #define CHUNK_SZ		256
 #define RECORD_SZ		128
@@ -88,6 +100,7 @@
 #define STATE_WAIT_MS		5000
 
 #define MAX_TDS			8
+#define MAX_KIDS		2
 
 /* ---- Time ------------------------------------------------------------ */
 
@@ -216,6 +229,12 @@ static bool wait_for_str(const char *path, const char *want,
 	}
 }
 
+/* update_state as it reads now, for messages. */
+static const char *state_now(char *buf, size_t size)
+{
+	return sysfs_read(HOST_STATE, buf, size) ? "(unreadable)" : buf;
+}
+
 /* Wait until update_state reads @state. */
 static bool wait_for_state(const char *state, unsigned int timeout_ms)
 {
@@ -278,8 +297,9 @@ static bool version_eq(const struct mod_version *a,
  * crypto-library version of its own.  @extra bytes of zeroes follow it in
  * the buffer, for the malformations that grow the image.
  */
-static u8 *make_image(const struct mod_version *cur, u32 module_pages,
-		      size_t extra, size_t *size)
+static u8 *make_image_crypto(const struct mod_version *cur, u32 module_pages,
+			     u32 crypto_lib_version, size_t extra,
+			     size_t *size)
 {
 	struct tdx_sim_module_desc desc = {
 		.major = MOD_MAJOR,
@@ -287,7 +307,7 @@ static u8 *make_image(const struct mod_version *cur, u32 module_pages,
 		.update = cur->update + 1,
 		.handoff_version = MOD_HANDOFF,
 		.min_handoff_version = MOD_MIN_HANDOFF,
-		.crypto_lib_version = 100 + cur->update + 1,
+		.crypto_lib_version = crypto_lib_version,
 		.features0 = MOD_FEATURES0,
 	};
 	u8 *buf;
@@ -297,6 +317,13 @@ static u8 *make_image(const struct mod_version *cur, u32 module_pages,
 	if (buf)
 		tdx_sim_make_image(buf, &desc, module_pages);
 	return buf;
+}
+
+static u8 *make_image(const struct mod_version *cur, u32 module_pages,
+		      size_t extra, size_t *size)
+{
+	return make_image_crypto(cur, module_pages, 100 + cur->update + 1,
+				 extra, size);
 }
 
 /* ---- Uploads through fw_upload --------------------------------------- */
@@ -535,6 +562,9 @@ struct td {
 FIXTURE(tdx) {
 	int fds[MAX_TDS];		/* TD fds still open, -1 if free */
 	pid_t child;			/* a child to kill in teardown */
+	pid_t kids[MAX_KIDS];		/* more of them, 0 if free */
+	bool delay_set;			/* update_start_delay_ms was written */
+	char tmpfile[64];		/* a file to remove in teardown, or "" */
 	bool have_fw;			/* runtime update supported */
 	struct mod_version ver0;	/* module version at setup */
 	unsigned int remaining0;	/* num_remaining_updates at setup */
@@ -641,24 +671,50 @@ static void settle_upload(void)
 	wait_for_str(FW_STATUS, "idle", SETTLE_MS);
 }
 
+/*
+ * A test that left TDX dead has failed.  Power-cycle the simulated module,
+ * so that the tests after it still say something.
+ */
+static void revive_if_dead(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(tdx) *self)
+{
+	char state[32], n[16];
+
+	if (strcmp(state_now(state, sizeof(state)), "dead"))
+		return;
+	EXPECT_STRNE("dead", state);
+	snprintf(n, sizeof(n), "%u", self->remaining0);
+	EXPECT_EQ(0, sysfs_write(SIM_RESET, n));
+	TH_LOG("TDX was left dead; update_state %s after a reset of the simulator",
+	       state_now(state, sizeof(state)));
+}
+
 FIXTURE_SETUP(tdx)
 {
+	char state[32];
 	int i;
 
 	for (i = 0; i < MAX_TDS; i++)
 		self->fds[i] = -1;
 	self->child = 0;
+	for (i = 0; i < MAX_KIDS; i++)
+		self->kids[i] = 0;
+	self->delay_set = false;
+	self->tmpfile[0] = '\0';
 	if (access(TDX_TD_TEST_DEVICE, F_OK) || access(HOST_DIR, F_OK))
 		SKIP(return, "no %s or %s", TDX_TD_TEST_DEVICE, HOST_DIR);
 	self->have_fw = !access(FW_LOADING, F_OK);
 
 	/* Whatever an earlier test that died left behind. */
+	if (!access(SIM_START_DELAY, W_OK))
+		ASSERT_EQ(0, sysfs_write(SIM_START_DELAY, "0"));
 	settle_upload();
 	ASSERT_EQ(0, sysfs_write(HOST_MODE, "block"));
 	ASSERT_EQ(0, sysfs_write(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
 	ASSERT_TRUE(wait_for_builds(0, 2000));
-	if (self->have_fw)
-		ASSERT_TRUE(wait_for_state("idle", STATE_WAIT_MS));
+	ASSERT_TRUE(!self->have_fw || wait_for_state("idle", STATE_WAIT_MS)) {
+		TH_LOG("update_state %s", state_now(state, sizeof(state)));
+	}
 
 	ASSERT_EQ(0, read_version(HOST_VERSION, &self->ver0));
 	ASSERT_EQ(0, sysfs_read_uint(HOST_REMAINING, &self->remaining0));
@@ -673,6 +729,17 @@ FIXTURE_TEARDOWN(tdx)
 		waitpid(self->child, NULL, 0);
 		self->child = 0;
 	}
+	for (i = 0; i < MAX_KIDS; i++) {
+		if (self->kids[i] <= 0)
+			continue;
+		kill(self->kids[i], SIGKILL);
+		waitpid(self->kids[i], NULL, 0);
+		self->kids[i] = 0;
+	}
+	if (self->tmpfile[0])
+		unlink(self->tmpfile);
+	if (self->delay_set)
+		EXPECT_EQ(0, sysfs_write(SIM_START_DELAY, "0"));
 	settle_upload();
 	for (i = 0; i < MAX_TDS; i++) {
 		if (self->fds[i] >= 0)
@@ -686,8 +753,10 @@ FIXTURE_TEARDOWN(tdx)
 	EXPECT_TRUE(sysfs_is(HOST_MODE, "block"));
 	EXPECT_TRUE(sysfs_is(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
 	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
-	if (self->have_fw)
+	if (self->have_fw) {
+		revive_if_dead(_metadata, self);
 		EXPECT_TRUE(wait_for_state("idle", STATE_WAIT_MS));
+	}
 }
 
 #define REQUIRE_FW() do {						\
@@ -719,6 +788,16 @@ static void expect_updated(struct __test_metadata *_metadata,
 	EXPECT_EQ(self->ver0.update + 1, v.update);
 	EXPECT_EQ((long)self->remaining0 - 1, read_uint_or(HOST_REMAINING));
 	EXPECT_TRUE(sysfs_is(HOST_STATE, "idle"));
+}
+
+/* update_state now, not after a wait. */
+static void expect_state_now(struct __test_metadata *_metadata,
+			     const char *want)
+{
+	char state[32];
+
+	EXPECT_EQ(0, sysfs_read(HOST_STATE, state, sizeof(state)));
+	EXPECT_STREQ(want, state);
 }
 
 /* An INIT_VM in a thread of its own, to watch it wait. */
@@ -1862,6 +1941,825 @@ TEST_F_TIMEOUT(tdx, bad_image_with_build_in_flight, 60)
 
 	td_complete(_metadata, &a, 111);
 	td_close(self, &a);
+}
+
+/* ---- Passing a TD's fd to another process (SCM_RIGHTS) ------------------- */
+
+/*
+ * VMMs hand VM fds from process to process over Unix sockets.  A build
+ * hold belongs to the file, not to a process: it lives on in whoever
+ * holds the file, and ends once, when the last reference goes, whether
+ * the holders close it, die, or die while the fd is still in flight.
+ *
+ * The other processes are agents: forked children that run one command
+ * at a time from a control socket and answer each.
+ */
+#define AGENT_GPA		0x40000
+#define AGENT_PAGES		2
+#define AGENT_REPLY_MS		10000
+/* Bound for the release of an fd that was in flight when its holders died. */
+#define INFLIGHT_RELEASE_MS	10000
+
+enum agent_op {
+	AG_RECV_CTL = 1,	/* keep the fd that came with the command */
+	AG_RECV_PEER,		/* keep the fd that waits in the peer socket */
+	AG_SEND_PEER,		/* send the TD's fd through the peer socket */
+	AG_OPEN_INIT,		/* open a TD and INIT_VM it */
+	AG_ADD,			/* add AGENT_PAGES measured pages, seed arg */
+	AG_FINISH,		/* FINALIZE_VM, then GET_MRTD */
+	AG_CLOSE,		/* close the TD's fd */
+};
+
+struct agent_msg {
+	u32 op;
+	u32 arg;
+};
+
+struct agent_reply {
+	int ret;		/* 0 or -errno */
+	u8 mrtd[MRTD_SZ];	/* AG_FINISH */
+};
+
+struct agent {
+	pid_t pid;
+	int ctl;		/* our end of its control socket */
+};
+
+/* Send @len bytes, and @fd (unless -1) as SCM_RIGHTS.  0 or -errno. */
+static int send_with_fd(int sock, const void *buf, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Receive up to @len bytes and the fd sent with them (-1 if none). */
+static ssize_t recv_with_fd(int sock, void *buf, size_t len, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	*fd = -1;
+	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+		if (cmsg->cmsg_level == SOL_SOCKET &&
+		    cmsg->cmsg_type == SCM_RIGHTS &&
+		    cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	return n;
+}
+
+/* The agent itself: runs commands until its control socket closes. */
+static void agent_main(int ctl, int peer)
+{
+	u8 buf[AGENT_PAGES * PAGE_SZ];
+	struct agent_reply r;
+	struct agent_msg m;
+	int td = -1, fd;
+	char c;
+
+	for (;;) {
+		if (recv_with_fd(ctl, &m, sizeof(m), &fd) != sizeof(m))
+			_exit(0);
+		memset(&r, 0, sizeof(r));
+		switch (m.op) {
+		case AG_RECV_CTL:
+			r.ret = fd >= 0 ? 0 : -EBADMSG;
+			td = fd;
+			fd = -1;
+			break;
+		case AG_RECV_PEER:
+			r.ret = recv_with_fd(peer, &c, 1, &td) == 1 && td >= 0 ?
+				0 : -EBADMSG;
+			break;
+		case AG_SEND_PEER:
+			r.ret = send_with_fd(peer, "f", 1, td);
+			break;
+		case AG_OPEN_INIT:
+			td = open(TDX_TD_TEST_DEVICE, O_RDWR | O_CLOEXEC);
+			r.ret = td < 0 ? -errno : init_vm(td, 16);
+			break;
+		case AG_ADD:
+			fill_pages(buf, AGENT_PAGES, m.arg);
+			r.ret = add_pages(td, AGENT_GPA, buf, AGENT_PAGES, true);
+			break;
+		case AG_FINISH:
+			r.ret = finalize(td);
+			if (!r.ret)
+				r.ret = get_mrtd(td, r.mrtd);
+			break;
+		case AG_CLOSE:
+			r.ret = close(td) ? -errno : 0;
+			td = -1;
+			break;
+		default:
+			r.ret = -EINVAL;
+			break;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (send(ctl, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r))
+			_exit(1);
+	}
+}
+
+/*
+ * Fork an agent with the other end of a new control socket and @peer (or
+ * -1).  The agent keeps no other fd of ours: none of our TDs stay open in
+ * it by accident.
+ */
+static int agent_spawn(FIXTURE_DATA(tdx) *self, struct agent *ag, int peer)
+{
+	int sv[2], i, slot;
+
+	for (slot = 0; slot < MAX_KIDS && self->kids[slot] > 0; slot++)
+		;
+	if (slot == MAX_KIDS)
+		return -EAGAIN;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	ag->pid = fork();
+	if (ag->pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (!ag->pid) {
+		for (i = 3; i < 1024; i++)
+			if (i != sv[1] && i != peer)
+				close(i);
+		agent_main(sv[1], peer);
+	}
+	close(sv[1]);
+	ag->ctl = sv[0];
+	self->kids[slot] = ag->pid;
+	return 0;
+}
+
+/* Run @op with @arg in @ag, passing @fd unless -1: its result. */
+static int agent_do(struct agent *ag, u32 op, u32 arg, int fd,
+		    u8 mrtd[MRTD_SZ])
+{
+	struct agent_msg m = { .op = op, .arg = arg };
+	struct pollfd pfd = { .fd = ag->ctl, .events = POLLIN };
+	struct agent_reply r;
+	int ret;
+
+	ret = send_with_fd(ag->ctl, &m, sizeof(m), fd);
+	if (ret)
+		return ret;
+	if (poll(&pfd, 1, AGENT_REPLY_MS) != 1)
+		return -ETIMEDOUT;
+	if (recv(ag->ctl, &r, sizeof(r), 0) != sizeof(r))
+		return -EPIPE;
+	if (mrtd)
+		memcpy(mrtd, r.mrtd, MRTD_SZ);
+	return r.ret;
+}
+
+static void agent_forget(FIXTURE_DATA(tdx) *self, struct agent *ag)
+{
+	int i;
+
+	for (i = 0; i < MAX_KIDS; i++)
+		if (self->kids[i] == ag->pid)
+			self->kids[i] = 0;
+	if (ag->ctl >= 0)
+		close(ag->ctl);
+	ag->ctl = -1;
+}
+
+/* Let @ag finish (its control socket closes) and reap it: its status. */
+static int agent_stop(FIXTURE_DATA(tdx) *self, struct agent *ag)
+{
+	int status;
+
+	close(ag->ctl);
+	ag->ctl = -1;
+	if (waitpid(ag->pid, &status, 0) != ag->pid)
+		return -1;
+	agent_forget(self, ag);
+	return status;
+}
+
+/* SIGKILL @ag and reap it; true if it died of the SIGKILL. */
+static bool agent_kill(FIXTURE_DATA(tdx) *self, struct agent *ag)
+{
+	int status;
+
+	if (kill(ag->pid, SIGKILL) ||
+	    waitpid(ag->pid, &status, 0) != ag->pid)
+		return false;
+	agent_forget(self, ag);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+/* An update in nonblock mode: it takes the gate at once, or fails. */
+static void expect_update_at_once(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(tdx) *self)
+{
+	static struct upload up;
+
+	ASSERT_EQ(0, sysfs_write(HOST_MODE, "nonblock"));
+	upload_next(_metadata, self, &up, false);
+	upload_free(&up);
+	EXPECT_EQ(0, sysfs_write(HOST_MODE, "block"));
+	ASSERT_EQ(0, up.ret);
+	EXPECT_STREQ("", up.error);
+	EXPECT_LT(up.end_ms - up.start_ms, 10000);
+	expect_updated(_metadata, self);
+}
+
+/*
+ * The build starts here and moves to another process: we close our fd,
+ * the hold stays out, the agent builds and finalizes, and the MRTD is
+ * what our own SHA-384 says.
+ */
+TEST_F_TIMEOUT(tdx, scm_rights_hold_survives_passing, 60)
+{
+	char got[2 * MRTD_SZ + 1], want[2 * MRTD_SZ + 1];
+	u8 buf[AGENT_PAGES * PAGE_SZ], mrtd[MRTD_SZ], expect[MRTD_SZ];
+	struct agent c;
+	struct td td;
+
+	/* First: the agent must not inherit the TD. */
+	ASSERT_EQ(0, agent_spawn(self, &c, -1));
+	ASSERT_EQ(0, td_open(self, &td, 0));
+	ASSERT_EQ(0, init_vm(td.fd, 16));
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+
+	ASSERT_EQ(0, agent_do(&c, AG_RECV_CTL, 0, td.fd, NULL));
+	td_close(self, &td);
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+
+	ASSERT_EQ(0, agent_do(&c, AG_ADD, 200, -1, NULL));
+	fill_pages(buf, AGENT_PAGES, 200);
+	tracker_add(&td.expect, AGENT_GPA, buf, AGENT_PAGES, true);
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+
+	ASSERT_EQ(0, agent_do(&c, AG_FINISH, 0, -1, mrtd));
+	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
+	tracker_final(&td.expect, expect);
+	to_hex(mrtd, MRTD_SZ, got);
+	to_hex(expect, MRTD_SZ, want);
+	EXPECT_STREQ(want, got);
+
+	EXPECT_EQ(0, agent_stop(self, &c));
+	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
+}
+
+/* Close our fd of @td, or have agent @c close its own. */
+static int close_one(FIXTURE_DATA(tdx) *self, struct agent *c, struct td *td,
+		     bool ours)
+{
+	if (!ours)
+		return agent_do(c, AG_CLOSE, 0, -1, NULL);
+	td_close(self, td);
+	return 0;
+}
+
+/*
+ * Two processes hold the file of one build.  Whichever closes first, the
+ * hold stays out; the last close gives it back, once: the count goes to
+ * 0, not below, and stays there.  An update then takes the gate at once.
+ */
+TEST_F_TIMEOUT(tdx, scm_rights_hold_ends_with_last_holder, 60)
+{
+	struct agent c;
+	struct td td;
+	int we_close_first;
+
+	ASSERT_EQ(0, agent_spawn(self, &c, -1));
+	for (we_close_first = 1; we_close_first >= 0; we_close_first--) {
+		ASSERT_EQ(0, td_open(self, &td, 0));
+		ASSERT_EQ(0, init_vm(td.fd, 16));
+		ASSERT_EQ(0, agent_do(&c, AG_RECV_CTL, 0, td.fd, NULL));
+		EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+
+		ASSERT_EQ(0, close_one(self, &c, &td, we_close_first));
+		EXPECT_EQ(1, read_uint_or(HOST_BUILDS)) {
+			TH_LOG("%s closed first", we_close_first ? "we" : "the agent");
+		}
+
+		ASSERT_EQ(0, close_one(self, &c, &td, !we_close_first));
+		EXPECT_TRUE(wait_for_builds(0, 2000));
+		sleep_ms(100);
+		EXPECT_EQ(0, read_uint_or(HOST_BUILDS)) {
+			TH_LOG("%s closed last", we_close_first ? "the agent" : "we");
+		}
+	}
+	EXPECT_EQ(0, agent_stop(self, &c));
+
+	if (self->have_fw)
+		expect_update_at_once(_metadata, self);
+}
+
+/*
+ * Agent @s opens a TD, starts its build and sends the fd to agent @r over
+ * a socket of their own; with @received, @r takes it, otherwise it stays
+ * in flight in @r's socket.
+ */
+static void pass_between_agents(struct __test_metadata *_metadata,
+				FIXTURE_DATA(tdx) *self, struct agent *s,
+				struct agent *r, bool received)
+{
+	int sv[2], ret_s, ret_r;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv));
+	ret_s = agent_spawn(self, s, sv[0]);
+	ret_r = ret_s ? ret_s : agent_spawn(self, r, sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	ASSERT_EQ(0, ret_s);
+	ASSERT_EQ(0, ret_r);
+
+	ASSERT_EQ(0, agent_do(s, AG_OPEN_INIT, 0, -1, NULL));
+	ASSERT_EQ(0, agent_do(s, AG_ADD, 210, -1, NULL));
+	ASSERT_EQ(0, agent_do(s, AG_SEND_PEER, 0, -1, NULL));
+	if (received)
+		ASSERT_EQ(0, agent_do(r, AG_RECV_PEER, 0, -1, NULL));
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+}
+
+/*
+ * kill -9 on either side of a passed build leaks nothing: the hold ends
+ * with the last holder, and also when both die while the fd is still in
+ * flight, sent and never received.  Then an update takes the gate.
+ */
+TEST_F_TIMEOUT(tdx, scm_rights_kill_mid_build, 90)
+{
+	struct agent s, r;
+
+	/* The receiver dies; the sender still holds the build. */
+	pass_between_agents(_metadata, self, &s, &r, true);
+	ASSERT_TRUE(agent_kill(self, &r));
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+	ASSERT_TRUE(agent_kill(self, &s));
+	EXPECT_TRUE(wait_for_builds(0, STATE_WAIT_MS));
+	ASSERT_EQ(0, read_uint_or(HOST_BUILDS));
+
+	/* The other order. */
+	pass_between_agents(_metadata, self, &s, &r, true);
+	ASSERT_TRUE(agent_kill(self, &s));
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+	ASSERT_TRUE(agent_kill(self, &r));
+	EXPECT_TRUE(wait_for_builds(0, STATE_WAIT_MS));
+	ASSERT_EQ(0, read_uint_or(HOST_BUILDS));
+
+	/* Both at once, the fd still in the receiver's socket. */
+	pass_between_agents(_metadata, self, &s, &r, false);
+	ASSERT_EQ(0, kill(s.pid, SIGKILL));
+	ASSERT_EQ(0, kill(r.pid, SIGKILL));
+	ASSERT_TRUE(agent_kill(self, &s));
+	ASSERT_TRUE(agent_kill(self, &r));
+	EXPECT_TRUE(wait_for_builds(0, INFLIGHT_RELEASE_MS));
+	ASSERT_EQ(0, read_uint_or(HOST_BUILDS));
+
+	if (self->have_fw)
+		expect_update_at_once(_metadata, self);
+}
+
+/* ---- Two writers through the fw_upload files ----------------------------- */
+
+#define MIX_MODULE_PAGES	4
+
+/*
+ * Nothing keeps two writers of the fw_upload files apart before "0" goes
+ * to loading.  Writer A sends "1" and the first half of its image; writer
+ * B sends "1", which discards A's data, and the first half of its own;
+ * then A sends its second half, at its own file offset, and "0".  The
+ * loader hands over B's header, sigstruct and first module page followed
+ * by A's other module pages: the right length and format, but a module
+ * that neither sigstruct signs.  The kernel must refuse it before the old
+ * module shuts down (firmware-invalid), not leave it to the P-SEAMLDR to
+ * find out after (TDX dead).
+ */
+TEST_F_TIMEOUT(tdx, mixed_upload_from_two_writers, 60)
+{
+	u32 crypto = 100 + self->ver0.update + 1;
+	char error[128], after[128];
+	int fd_a, fd_b, data_b, zero_b;
+	size_t size, size_b, half;
+	u8 *img_a, *img_b;
+	struct td td;
+
+	REQUIRE_FW();
+	img_a = make_image_crypto(&self->ver0, MIX_MODULE_PAGES, crypto, 0,
+				  &size);
+	img_b = make_image_crypto(&self->ver0, MIX_MODULE_PAGES, crypto + 1, 0,
+				  &size_b);
+	ASSERT_NE(NULL, img_a);
+	ASSERT_NE(NULL, img_b);
+	ASSERT_EQ(size, size_b);
+	half = size / 2;
+	/* The two modules differ in every page the mix takes from A. */
+	ASSERT_NE(0, memcmp(img_a + half, img_b + half, PAGE_SZ));
+	ASSERT_NE(0, memcmp(img_a + size - PAGE_SZ, img_b + size - PAGE_SZ,
+			    PAGE_SZ));
+
+	ASSERT_EQ(0, sysfs_write(FW_LOADING, "1"));
+	fd_a = open(FW_DATA, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd_a);
+	ASSERT_EQ(0, write_all(fd_a, img_a, half));
+
+	ASSERT_EQ(0, sysfs_write(FW_LOADING, "1"));
+	fd_b = open(FW_DATA, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd_b);
+	ASSERT_EQ(0, write_all(fd_b, img_b, half));
+
+	ASSERT_EQ(0, write_all(fd_a, img_a + half, size - half));
+	close(fd_a);
+	ASSERT_EQ(0, sysfs_write(FW_LOADING, "0"));
+
+	ASSERT_TRUE(wait_for_str(FW_STATUS, "idle", UPLOAD_POLL_MS));
+	ASSERT_EQ(0, sysfs_read(FW_ERROR, error, sizeof(error)));
+	EXPECT_TRUE(ends_with(error, ":firmware-invalid")) {
+		TH_LOG("error '%s'", error);
+	}
+	/* Never "dead": the old module must still run. */
+	expect_state_now(_metadata, "idle");
+	expect_unchanged(_metadata, self);
+	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
+
+	/* B goes on as if nothing happened: its second half, then "0". */
+	data_b = write_all(fd_b, img_b + half, size - half);
+	close(fd_b);
+	zero_b = sysfs_write(FW_LOADING, "0");
+	TH_LOG("the mix ended in '%s'; then writer B's second half: %s, its \"0\" to loading: %s",
+	       error, data_b ? strerror(-data_b) : "accepted",
+	       zero_b ? strerror(-zero_b) : "accepted");
+	/* Whatever the ABI told B, it uploaded nothing. */
+	EXPECT_TRUE(wait_for_str(FW_STATUS, "idle", SETTLE_MS));
+	EXPECT_EQ(0, sysfs_read(FW_ERROR, after, sizeof(after)));
+	EXPECT_STREQ(error, after);
+	expect_unchanged(_metadata, self);
+	free(img_a);
+	free(img_b);
+
+	td_start(_metadata, self, &td, 220);
+	td_finish(_metadata, &td);
+	td_close(self, &td);
+}
+
+/* ---- Updates called off before their task reaches the gate --------------- */
+
+/*
+ * The simulator's update_start_delay_ms makes every update task sleep
+ * before it reaches the gate, as on a loaded machine.  The delay is far
+ * longer than the tests take to call the update off, so the cancel, the
+ * deadline or the Ctrl-C always lands first.  update_state reads
+ * "waiting" from the moment the update is accepted, delay included.
+ */
+#define START_DELAY_MS		1000
+#define SHORT_DEADLINE_MS	"300"
+
+/* Exit codes of tdx-module-update (tdx-module-update --help). */
+#define CLI_EXIT_TIMEOUT	4
+#define CLI_EXIT_CANCELLED	5
+
+static bool have_start_delay(void)
+{
+	return !access(SIM_START_DELAY, W_OK);
+}
+
+/* Write update_start_delay_ms; teardown writes 0 again. */
+static int set_start_delay(FIXTURE_DATA(tdx) *self, unsigned int ms)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", ms);
+	self->delay_set = true;
+	return sysfs_write(SIM_START_DELAY, buf);
+}
+
+/* The build queued behind the update got its hold, under the old module. */
+static void finish_queued(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(tdx) *self, struct bg_init *bg,
+			  struct td *q, u32 seed)
+{
+	ASSERT_TRUE(bg_init_wait(bg, STATE_WAIT_MS));
+	ASSERT_EQ(0, bg->ret);
+	ASSERT_EQ(0, bg->ver_ret);
+	EXPECT_TRUE(version_eq(&bg->ver, &self->ver0));
+	EXPECT_EQ(1, read_uint_or(HOST_BUILDS));
+	td_complete(_metadata, q, seed);
+	td_close(self, q);
+}
+
+/*
+ * After an update that was called off: nothing is held, the module is
+ * unchanged, and builds go through at once, non-blocking and blocking.
+ * The blocking INIT_VM runs in a thread with a bound, so that a gate left
+ * closed fails the test instead of hanging it.
+ */
+static void expect_gate_open(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(tdx) *self, u32 seed)
+{
+	static struct bg_init bg;
+	struct td nb, td;
+	int ret;
+
+	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
+	expect_unchanged(_metadata, self);
+	EXPECT_TRUE(sysfs_is(FW_STATUS, "idle"));
+
+	ASSERT_EQ(0, td_open(self, &nb, O_NONBLOCK));
+	ret = init_vm(nb.fd, 4);
+	EXPECT_EQ(0, ret);
+	if (!ret)
+		td_complete(_metadata, &nb, seed);
+	td_close(self, &nb);
+
+	ASSERT_EQ(0, td_open(self, &td, 0));
+	ASSERT_EQ(0, bg_init_start(&bg, td.fd));
+	ASSERT_TRUE(bg_init_wait(&bg, STATE_WAIT_MS));
+	ASSERT_EQ(0, bg.ret);
+	td_complete(_metadata, &td, seed + 1);
+	td_close(self, &td);
+	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
+}
+
+TEST_F_TIMEOUT(tdx, cancel_before_update_task_starts, 60)
+{
+	static struct bg_init bg;
+	static struct upload up;
+	double cancel_ms;
+	struct td q;
+
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
+	upload_next(_metadata, self, &up, true);
+	ASSERT_TRUE(wait_for_state("waiting", STATE_WAIT_MS));
+
+	/* A build that starts now waits behind the update. */
+	ASSERT_EQ(0, td_open(self, &q, 0));
+	ASSERT_EQ(0, bg_init_start(&bg, q.fd));
+	sleep_ms(100);
+	EXPECT_FALSE(bg_init_done(&bg));
+	EXPECT_FALSE(upload_done(&up));
+
+	cancel_ms = now_ms();
+	EXPECT_EQ(0, sysfs_write(FW_CANCEL, "1"));
+	upload_wait(&up);
+	expect_state_now(_metadata, "idle");
+	upload_free(&up);
+	EXPECT_EQ(0, set_start_delay(self, 0));
+	ASSERT_EQ(0, up.ret);
+	EXPECT_TRUE(ends_with(up.error, ":user-abort")) {
+		TH_LOG("error '%s', cancelled %.0f ms after \"0\" went to loading",
+		       up.error, cancel_ms - up.start_ms);
+	}
+
+	finish_queued(_metadata, self, &bg, &q, 131);
+	expect_gate_open(_metadata, self, 133);
+}
+
+TEST_F_TIMEOUT(tdx, deadline_before_update_task_starts, 60)
+{
+	static struct bg_init bg;
+	static struct upload up;
+	struct td q;
+
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	ASSERT_EQ(0, sysfs_write(HOST_TIMEOUT, SHORT_DEADLINE_MS));
+	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
+	upload_next(_metadata, self, &up, true);
+	ASSERT_TRUE(wait_for_state("waiting", STATE_WAIT_MS));
+
+	ASSERT_EQ(0, td_open(self, &q, 0));
+	ASSERT_EQ(0, bg_init_start(&bg, q.fd));
+	sleep_ms(100);
+	EXPECT_FALSE(bg_init_done(&bg));
+
+	upload_wait(&up);
+	expect_state_now(_metadata, "idle");
+	upload_free(&up);
+	EXPECT_EQ(0, set_start_delay(self, 0));
+	EXPECT_EQ(0, sysfs_write(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
+	ASSERT_EQ(0, up.ret);
+	EXPECT_TRUE(ends_with(up.error, ":timeout")) {
+		TH_LOG("error '%s'", up.error);
+	}
+
+	finish_queued(_metadata, self, &bg, &q, 141);
+	expect_gate_open(_metadata, self, 143);
+}
+
+/* The next update's image in a file of its own (removed in teardown). */
+static int write_image_file(FIXTURE_DATA(tdx) *self)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t size;
+	int fd, ret;
+	u8 *img;
+
+	snprintf(self->tmpfile, sizeof(self->tmpfile), "%s/tdx-image-XXXXXX",
+		 dir && *dir && strlen(dir) < 32 ? dir : "/tmp");
+	fd = mkstemp(self->tmpfile);
+	if (fd < 0) {
+		self->tmpfile[0] = '\0';
+		return -errno;
+	}
+	img = make_image(&self->ver0, 2, 0, &size);
+	ret = img ? write_all(fd, img, size) : -ENOMEM;
+	free(img);
+	close(fd);
+	return ret;
+}
+
+/*
+ * Run tdx-module-update [@opt @val] on the image file in a child, its
+ * output to @logfd.
+ */
+static pid_t cli_start(FIXTURE_DATA(tdx) *self, const char *opt,
+		       const char *val, int logfd)
+{
+	char *argv[5];
+	int n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)CLI_PATH;
+	if (opt) {
+		argv[n++] = (char *)opt;
+		argv[n++] = (char *)val;
+	}
+	argv[n++] = self->tmpfile;
+	argv[n] = NULL;
+	pid = fork();
+	if (!pid) {
+		if (dup2(logfd, STDOUT_FILENO) < 0 ||
+		    dup2(logfd, STDERR_FILENO) < 0)
+			_exit(126);
+		execv(CLI_PATH, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Reap @pid within @timeout_ms: its wait status, or -1. */
+static int reap(pid_t pid, unsigned int timeout_ms)
+{
+	double end = now_ms() + timeout_ms;
+	int status;
+	pid_t ret;
+
+	for (;;) {
+		ret = waitpid(pid, &status, WNOHANG);
+		if (ret == pid)
+			return status;
+		if (ret < 0 || now_ms() > end)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+/* An unlinked file for the output of the CLI. */
+static int cli_log_open(void)
+{
+	char path[] = "/tmp/tdx-cli-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* What the CLI printed, for a failed expectation. */
+static void cli_log_show(struct __test_metadata *_metadata, int logfd)
+{
+	char buf[2048], *line, *save;
+	ssize_t n = pread(logfd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		TH_LOG("tdx-module-update: %s", line);
+}
+
+/*
+ * Run the CLI to its end with an update task that starts late: with
+ * @sigint, Ctrl-C it once the update waits.  Returns its wait status.
+ */
+static int cli_run_early_abort(FIXTURE_DATA(tdx) *self, const char *opt,
+			       const char *val, bool sigint, int logfd)
+{
+	int status;
+
+	self->child = cli_start(self, opt, val, logfd);
+	if (self->child < 0)
+		return -1;
+	if (sigint) {
+		if (!wait_for_state("waiting", STATE_WAIT_MS))
+			return -1;
+		if (kill(self->child, SIGINT))
+			return -1;
+	}
+	status = reap(self->child, UPLOAD_POLL_MS);
+	if (status != -1)
+		self->child = 0;
+	return status;
+}
+
+TEST_F_TIMEOUT(tdx, cli_sigint_before_update_task_starts, 60)
+{
+	int logfd, status;
+
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	if (access(CLI_PATH, X_OK))
+		SKIP(return, "no %s", CLI_PATH);
+	ASSERT_EQ(0, write_image_file(self));
+	logfd = cli_log_open();
+	ASSERT_LE(0, logfd);
+	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
+
+	status = cli_run_early_abort(self, NULL, NULL, true, logfd);
+	ASSERT_NE(-1, status) {
+		cli_log_show(_metadata, logfd);
+	}
+	expect_state_now(_metadata, "idle");
+	EXPECT_EQ(0, set_start_delay(self, 0));
+	EXPECT_TRUE(WIFEXITED(status) &&
+		    WEXITSTATUS(status) == CLI_EXIT_CANCELLED) {
+		TH_LOG("wait status %#x, want exit %d", status,
+		       CLI_EXIT_CANCELLED);
+		cli_log_show(_metadata, logfd);
+	}
+	close(logfd);
+	expect_gate_open(_metadata, self, 151);
+}
+
+TEST_F_TIMEOUT(tdx, cli_timeout_before_update_task_starts, 60)
+{
+	int logfd, status;
+
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	if (access(CLI_PATH, X_OK))
+		SKIP(return, "no %s", CLI_PATH);
+	ASSERT_EQ(0, write_image_file(self));
+	logfd = cli_log_open();
+	ASSERT_LE(0, logfd);
+	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
+
+	status = cli_run_early_abort(self, "--timeout", SHORT_DEADLINE_MS,
+				     false, logfd);
+	ASSERT_NE(-1, status) {
+		cli_log_show(_metadata, logfd);
+	}
+	expect_state_now(_metadata, "idle");
+	EXPECT_EQ(0, set_start_delay(self, 0));
+	EXPECT_TRUE(WIFEXITED(status) &&
+		    WEXITSTATUS(status) == CLI_EXIT_TIMEOUT) {
+		TH_LOG("wait status %#x, want exit %d", status,
+		       CLI_EXIT_TIMEOUT);
+		cli_log_show(_metadata, logfd);
+	}
+	close(logfd);
+	/* The tool put the deadline back. */
+	EXPECT_TRUE(sysfs_is(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
+	expect_gate_open(_metadata, self, 161);
 }
 
 TEST_HARNESS_MAIN
