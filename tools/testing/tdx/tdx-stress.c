@@ -12,8 +12,10 @@
  * MRTD against a SHA-384 computed here.  An updater thread uploads
  * images through fw_upload, blocking and non-blocking, with long and
  * short deadlines, alternately with a new crypto library and with the
- * running one, and cancels some of its uploads at random moments; it is
- * the only writer of the fw_upload files.  The main thread SIGKILLs
+ * running one, and cancels some of its uploads at random moments; now
+ * and then the simulator makes the update task late to reach the gate,
+ * so that short deadlines and cancels land before it does.  It is the
+ * only writer of the fw_upload files.  The main thread SIGKILLs
  * random builders (mid-build, or while their INIT_VM waits behind a
  * pending update) and respawns them.
  * Reader threads read every attribute of tdx_host, tdx_module and the
@@ -702,6 +704,13 @@ static void update_once(void)
 	}
 	snprintf(val, sizeof(val), "%u", timeout);
 	vm_write(VM_HOST_DIR "update_timeout_ms", val);
+	/*
+	 * Now and then the update task is slow to reach the gate, as on a
+	 * loaded machine, so that short deadlines and early cancels land
+	 * before it does.
+	 */
+	snprintf(val, sizeof(val), "%u", rnd(4) ? 0 : 1 + rnd(60));
+	vm_write(VM_SIM_DIR "update_start_delay_ms", val);
 	if (!rnd(3))
 		up.cancel_ms = 1 + rnd(500);
 	STORE(&uploading, 1);
@@ -907,6 +916,9 @@ static void restore_attrs(void)
 	verify(!vm_write(VM_HOST_DIR "update_mode", "block") &&
 	       !vm_write(VM_HOST_DIR "update_timeout_ms", "60000"),
 	       "update_mode block and update_timeout_ms 60000 restored");
+	if (!opt.fuzz)
+		verify(!vm_write(VM_SIM_DIR "update_start_delay_ms", "0"),
+		       "update_start_delay_ms 0 restored");
 	verify(vm_wait_for(VM_FW_DIR "status", "idle", UPLOAD_POLL_MS),
 	       "no upload left running");
 	/* The last upload of the fuzzer has ended now */
