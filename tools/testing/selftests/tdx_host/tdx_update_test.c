@@ -167,19 +167,9 @@ static int sysfs_write_raw(const char *path, const char *val, size_t len)
 static int sysfs_write(const char *path, const char *val)
 {
 	char buf[128];
-	ssize_t n;
-	int fd, err, len;
+	int len = snprintf(buf, sizeof(buf), "%s\n", val);
 
-	len = snprintf(buf, sizeof(buf), "%s\n", val);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	err = errno;
-	close(fd);
-	if (n < 0)
-		return -err;
-	return n == len ? 0 : -EIO;
+	return sysfs_write_raw(path, buf, len);
 }
 
 /* Read an unsigned decimal attribute.  0 or -errno. */
@@ -2512,16 +2502,24 @@ static void expect_gate_open(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, read_uint_or(HOST_BUILDS));
 }
 
-TEST_F_TIMEOUT(tdx, cancel_before_update_task_starts, 60)
+/*
+ * Upload the next image with an update task that starts late, queue a
+ * build behind it, and call the update off before the task reaches the
+ * gate: with @cancel through the cancel file, else by the deadline.
+ * The upload ends with @want; the gate is open at once, the queued build
+ * gets through, and so do new ones.
+ */
+static void upload_abort_early(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(tdx) *self, bool cancel,
+			       const char *want, u32 seed)
 {
 	static struct bg_init bg;
 	static struct upload up;
-	double cancel_ms;
+	double cancel_ms = 0;
 	struct td q;
 
-	REQUIRE_FW();
-	if (!have_start_delay())
-		SKIP(return, "no %s", SIM_START_DELAY);
+	if (!cancel)
+		ASSERT_EQ(0, sysfs_write(HOST_TIMEOUT, SHORT_DEADLINE_MS));
 	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
 	upload_next(_metadata, self, &up, true);
 	ASSERT_TRUE(wait_for_state("waiting", STATE_WAIT_MS));
@@ -2531,55 +2529,43 @@ TEST_F_TIMEOUT(tdx, cancel_before_update_task_starts, 60)
 	ASSERT_EQ(0, bg_init_start(&bg, q.fd));
 	sleep_ms(100);
 	EXPECT_FALSE(bg_init_done(&bg));
-	EXPECT_FALSE(upload_done(&up));
 
-	cancel_ms = now_ms();
-	EXPECT_EQ(0, sysfs_write(FW_CANCEL, "1"));
-	upload_wait(&up);
-	expect_state_now(_metadata, "idle");
-	upload_free(&up);
-	EXPECT_EQ(0, set_start_delay(self, 0));
-	ASSERT_EQ(0, up.ret);
-	EXPECT_TRUE(ends_with(up.error, ":user-abort")) {
-		TH_LOG("error '%s', cancelled %.0f ms after \"0\" went to loading",
-		       up.error, cancel_ms - up.start_ms);
+	if (cancel) {
+		EXPECT_FALSE(upload_done(&up));
+		cancel_ms = now_ms();
+		EXPECT_EQ(0, sysfs_write(FW_CANCEL, "1"));
 	}
-
-	finish_queued(_metadata, self, &bg, &q, 131);
-	expect_gate_open(_metadata, self, 133);
-}
-
-TEST_F_TIMEOUT(tdx, deadline_before_update_task_starts, 60)
-{
-	static struct bg_init bg;
-	static struct upload up;
-	struct td q;
-
-	REQUIRE_FW();
-	if (!have_start_delay())
-		SKIP(return, "no %s", SIM_START_DELAY);
-	ASSERT_EQ(0, sysfs_write(HOST_TIMEOUT, SHORT_DEADLINE_MS));
-	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
-	upload_next(_metadata, self, &up, true);
-	ASSERT_TRUE(wait_for_state("waiting", STATE_WAIT_MS));
-
-	ASSERT_EQ(0, td_open(self, &q, 0));
-	ASSERT_EQ(0, bg_init_start(&bg, q.fd));
-	sleep_ms(100);
-	EXPECT_FALSE(bg_init_done(&bg));
-
 	upload_wait(&up);
 	expect_state_now(_metadata, "idle");
 	upload_free(&up);
 	EXPECT_EQ(0, set_start_delay(self, 0));
 	EXPECT_EQ(0, sysfs_write(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
 	ASSERT_EQ(0, up.ret);
-	EXPECT_TRUE(ends_with(up.error, ":timeout")) {
-		TH_LOG("error '%s'", up.error);
+	EXPECT_TRUE(ends_with(up.error, want)) {
+		TH_LOG("error '%s', want '%s'", up.error, want);
+		if (cancel)
+			TH_LOG("cancelled %.0f ms after \"0\" went to loading",
+			       cancel_ms - up.start_ms);
 	}
 
-	finish_queued(_metadata, self, &bg, &q, 141);
-	expect_gate_open(_metadata, self, 143);
+	finish_queued(_metadata, self, &bg, &q, seed);
+	expect_gate_open(_metadata, self, seed + 2);
+}
+
+TEST_F_TIMEOUT(tdx, cancel_before_update_task_starts, 60)
+{
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	upload_abort_early(_metadata, self, true, ":user-abort", 131);
+}
+
+TEST_F_TIMEOUT(tdx, deadline_before_update_task_starts, 60)
+{
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	upload_abort_early(_metadata, self, false, ":timeout", 141);
 }
 
 /* The next update's image in a file of its own (removed in teardown). */
@@ -2699,67 +2685,59 @@ static int cli_run_early_abort(FIXTURE_DATA(tdx) *self, const char *opt,
 	return status;
 }
 
-TEST_F_TIMEOUT(tdx, cli_sigint_before_update_task_starts, 60)
+/*
+ * Run the CLI with an update task that starts late and have the update
+ * called off before the task reaches the gate: Ctrl-C once it waits
+ * (@sigint), or its own --timeout.  It must exit with @want, and the
+ * gate must be open at once.
+ */
+static void cli_abort_early(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(tdx) *self, bool sigint, int want,
+			    u32 seed)
 {
 	int logfd, status;
 
-	REQUIRE_FW();
-	if (!have_start_delay())
-		SKIP(return, "no %s", SIM_START_DELAY);
-	if (access(CLI_PATH, X_OK))
-		SKIP(return, "no %s", CLI_PATH);
 	ASSERT_EQ(0, write_image_file(self));
 	logfd = cli_log_open();
 	ASSERT_LE(0, logfd);
 	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
 
-	status = cli_run_early_abort(self, NULL, NULL, true, logfd);
+	status = cli_run_early_abort(self, sigint ? NULL : "--timeout",
+				     sigint ? NULL : SHORT_DEADLINE_MS,
+				     sigint, logfd);
 	ASSERT_NE(-1, status) {
 		cli_log_show(_metadata, logfd);
 	}
 	expect_state_now(_metadata, "idle");
 	EXPECT_EQ(0, set_start_delay(self, 0));
-	EXPECT_TRUE(WIFEXITED(status) &&
-		    WEXITSTATUS(status) == CLI_EXIT_CANCELLED) {
-		TH_LOG("wait status %#x, want exit %d", status,
-		       CLI_EXIT_CANCELLED);
-		cli_log_show(_metadata, logfd);
-	}
-	close(logfd);
-	expect_gate_open(_metadata, self, 151);
-}
-
-TEST_F_TIMEOUT(tdx, cli_timeout_before_update_task_starts, 60)
-{
-	int logfd, status;
-
-	REQUIRE_FW();
-	if (!have_start_delay())
-		SKIP(return, "no %s", SIM_START_DELAY);
-	if (access(CLI_PATH, X_OK))
-		SKIP(return, "no %s", CLI_PATH);
-	ASSERT_EQ(0, write_image_file(self));
-	logfd = cli_log_open();
-	ASSERT_LE(0, logfd);
-	ASSERT_EQ(0, set_start_delay(self, START_DELAY_MS));
-
-	status = cli_run_early_abort(self, "--timeout", SHORT_DEADLINE_MS,
-				     false, logfd);
-	ASSERT_NE(-1, status) {
-		cli_log_show(_metadata, logfd);
-	}
-	expect_state_now(_metadata, "idle");
-	EXPECT_EQ(0, set_start_delay(self, 0));
-	EXPECT_TRUE(WIFEXITED(status) &&
-		    WEXITSTATUS(status) == CLI_EXIT_TIMEOUT) {
-		TH_LOG("wait status %#x, want exit %d", status,
-		       CLI_EXIT_TIMEOUT);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == want) {
+		TH_LOG("wait status %#x, want exit %d", status, want);
 		cli_log_show(_metadata, logfd);
 	}
 	close(logfd);
 	/* The tool put the deadline back. */
 	EXPECT_TRUE(sysfs_is(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
-	expect_gate_open(_metadata, self, 161);
+	expect_gate_open(_metadata, self, seed);
+}
+
+TEST_F_TIMEOUT(tdx, cli_sigint_before_update_task_starts, 60)
+{
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	if (access(CLI_PATH, X_OK))
+		SKIP(return, "no %s", CLI_PATH);
+	cli_abort_early(_metadata, self, true, CLI_EXIT_CANCELLED, 151);
+}
+
+TEST_F_TIMEOUT(tdx, cli_timeout_before_update_task_starts, 60)
+{
+	REQUIRE_FW();
+	if (!have_start_delay())
+		SKIP(return, "no %s", SIM_START_DELAY);
+	if (access(CLI_PATH, X_OK))
+		SKIP(return, "no %s", CLI_PATH);
+	cli_abort_early(_metadata, self, false, CLI_EXIT_TIMEOUT, 161);
 }
 
 TEST_HARNESS_MAIN
