@@ -47,7 +47,10 @@
  * tdx_update_gate.update_rwsem: read-held by each build hold from
  * tdx_build_begin() to tdx_build_end(), write-held by the update task
  * from the moment the builds in flight have drained until the new module
- * runs (or TDX is declared dead).
+ * runs (or TDX is declared dead).  Test kernels only: a hold taken with
+ * the gate switched off read-holds it just while it is counted, and a
+ * test re-probe write-holds it (with a trylock, under tdx_update_mutex)
+ * while it replaces the module.
  *
  * Lock order: tdx_update_mutex -> update_rwsem -> cpu_hotplug_lock ->
  * seamldr_lock.  Read holds are invisible to lockdep once taken (see
