@@ -25,6 +25,8 @@ REPORTS = [
     (re.compile(r'BUG: KCSAN:'), 'KCSAN'),
     (re.compile(r'INFO: task .* blocked for more than'), 'hung task'),
     (re.compile(r'WARNING: CPU: \d+ PID: \d+'), 'WARNING'),
+    # 7.3 and later: "WARNING: FILE:LINE at FUNC+OFF/SIZE, CPU#N: COMM/PID"
+    (re.compile(r'WARNING: \S+:\d+ at \S+'), 'WARNING'),
     (re.compile(r'BUG: |kernel BUG at'), 'BUG'),
     (re.compile(r'Oops: |general protection fault|Kernel panic'), 'Oops/panic'),
     (re.compile(r'UBSAN: |KASAN: '), 'sanitizer'),
@@ -43,6 +45,7 @@ SAMPLES = [
     'BUG: KCSAN: data-race in tdx_build_begin / tdx_build_end',
     'INFO: task tdx_update:123 blocked for more than 30 seconds.',
     'WARNING: CPU: 1 PID: 42 at arch/x86/virt/vmx/tdx/update.c:10 f+0x1/0x2',
+    'WARNING: arch/x86/virt/vmx/tdx/tdx.c:1323 at tdx_module_run_update+0x158/0x180, CPU#0: migration/0/18',
     'BUG: sleeping function called from invalid context at kernel/x.c:1',
     'kernel BUG at mm/slub.c:100!',
     'Oops: general protection fault, probably for non-canonical address',
