@@ -33,9 +33,9 @@ static const struct malform malforms[] = {
 	{ "bad-version",	"header version 0x100" },
 	{ "bad-signature",	"header signature TDX-BLOX" },
 	{ "reserved",		"a reserved header byte set" },
-	{ "no-sigstruct",	"zero sigstruct pages" },
+	{ "no-sigstruct",	"zero sigstruct pages, and none in the file" },
 	{ "two-sigstruct",	"two sigstruct pages" },
-	{ "no-module",		"zero module pages" },
+	{ "no-module",		"zero module pages, and none in the file" },
 	{ "too-many-module",	"497 module pages" },
 	{ "size-mismatch",	"one page longer than the header says" },
 	{ "bad-digest",		"last module byte flipped: matches no digest" },
@@ -86,12 +86,19 @@ static size_t malform(u8 *buf, size_t size, const char *kind)
 		hdr->signature[7] = 'X';
 	else if (!strcmp(kind, "reserved"))
 		hdr->reserved[100] = 1;
-	else if (!strcmp(kind, "no-sigstruct"))
+	else if (!strcmp(kind, "no-sigstruct")) {
+		/* The sizes agree: only the count rule can refuse it. */
 		hdr->sigstruct_pages = 0;
+		memmove(buf + TDX_PAGE_SIZE, buf + 2 * TDX_PAGE_SIZE,
+			size - 2 * TDX_PAGE_SIZE);
+		return size - TDX_PAGE_SIZE;
+	}
 	else if (!strcmp(kind, "two-sigstruct"))
 		hdr->sigstruct_pages = 2;
-	else if (!strcmp(kind, "no-module"))
+	else if (!strcmp(kind, "no-module")) {
 		hdr->module_pages = 0;
+		return 2 * TDX_PAGE_SIZE;
+	}
 	else if (!strcmp(kind, "too-many-module"))
 		hdr->module_pages = TDX_BLOB_MAX_MODULE_PAGES + 1;
 	else if (!strcmp(kind, "size-mismatch"))
