@@ -24,7 +24,8 @@
 #   make clean        remove build/
 #
 # Variables: JOBS (make -j), ACCEL (tcg, or kvm where nested KVM really
-# works), SUITE, KUNIT_TIMEOUT (seconds for the whole KUnit boot).
+# works), SUITE, KUNIT_TIMEOUT (seconds for the whole KUnit boot), BASE
+# (6.12, or 7.3 for the targets that run there yet).
 
 SHELL := /bin/bash
 comma := ,
@@ -39,6 +40,7 @@ JOBS ?= $(shell nproc)
 ACCEL ?= tcg
 KUNIT_TIMEOUT ?= 1800
 SUITE ?=
+BASE ?= 6.12
 
 DEB_PKGS := linux-source-6.12 qemu-system-x86 build-essential flex bison bc \
 	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static \
@@ -98,9 +100,6 @@ install-pkgs = missing=$$(for p in $(1); do \
 deps:
 	@$(call install-pkgs,$(DEB_PKGS))
 
-tree: deps
-	@$(TDX)/prepare-tree.sh $(REPO) $(SRC)
-
 # Userspace: the image maker, and the image checks built from the very
 # source file the kernel builds.
 $(USER_OUT)/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
@@ -122,6 +121,17 @@ user: $(USER_OUT)/tdx-sim-mkimage $(USER_OUT)/image-check-test \
 $(USER_OUT)/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(USER_OUT)
 	gcc $(USER_CFLAGS) -o $@ $<
+
+# The base the series sits on: 6.12 (default), or 7.3, where it moves
+# (see tools/testing/tdx/base-7.3/README.md for how far it is).
+ifeq ($(BASE),7.3)
+include $(TDX)/base-7.3/base.mk
+else ifneq ($(BASE),6.12)
+$(error BASE=$(BASE): say 6.12 or 7.3)
+else
+
+tree: deps
+	@$(TDX)/prepare-tree.sh $(REPO) $(SRC)
 
 $(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(VM)/bin
@@ -274,13 +284,6 @@ patches-check: tree
 	@$(TDX)/patches/check-series.sh --jobs $(JOBS) $(SRC) \
 		$(B)/patches-check/series-out/series $(B)/patches-check
 
-# ---- The update image checks under libFuzzer (ASan, UBSan) ----
-FUZZ_RUNS ?= 1000000
-FUZZ_PKGS := clang libclang-rt-14-dev
-fuzz:
-	@$(call install-pkgs,$(FUZZ_PKGS))
-	@bash $(TDX)/fuzz/run-fuzz.sh $(REPO) $(B)/fuzz $(FUZZ_RUNS)
-
 # ---- KASAN: the KUnit suites and the selftests again, KASAN for KCSAN ----
 KASAN_OUT := $(B)/kasan
 KASAN_CONFIG := $(B)/kasan.config
@@ -326,6 +329,15 @@ shell: kernel $(VM)/initramfs.cpio.gz
 		-kernel $(BZIMAGE) -initrd $(VM)/initramfs.cpio.gz \
 		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
 		-serial mon:stdio -serial null
+
+endif
+
+# ---- The update image checks under libFuzzer (ASan, UBSan) ----
+FUZZ_RUNS ?= 1000000
+FUZZ_PKGS := clang libclang-rt-14-dev
+fuzz:
+	@$(call install-pkgs,$(FUZZ_PKGS))
+	@bash $(TDX)/fuzz/run-fuzz.sh $(REPO) $(B)/fuzz $(FUZZ_RUNS)
 
 clean:
 	rm -rf $(B)

@@ -1,18 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Prepare the kernel tree the project builds: Debian's linux-source-6.12
-# unpacked and committed as "base", this repository's kernel-path files
-# laid over it, and patches/ applied.  Run again after any edit: only
-# files whose content changed are rewritten (so make rebuilds only what
-# they touch), and the patches are re-applied only when they change.
+# Prepare the kernel tree the project builds: a Debian linux-source
+# tarball unpacked and committed as "base", this repository's
+# kernel-path files laid over it, and the patches applied.  Run again
+# after any edit: only files whose content changed are rewritten (so make
+# rebuilds only what they touch), and the patches are re-applied only
+# when they change.
 #
-# Usage: prepare-tree.sh REPO SRC
+# Usage: prepare-tree.sh REPO SRC [TARBALL OVERLAY]
+#
+# Without TARBALL: the 6.12 base, every kernel-path file of REPO and
+# REPO/patches.  With it: OVERLAY (a directory of REPO) says what goes on
+# that base: the REPO files listed in OVERLAY/files, the tree
+# OVERLAY/tree, and the patches OVERLAY/patches.
 set -euo pipefail
 
 repo=$1
 src=$2
-tarball=/usr/src/linux-source-6.12.tar.xz
+tarball=${3:-/usr/src/linux-source-6.12.tar.xz}
+overlay=${4:-}
 git_id=(-c user.name=tdx-build -c user.email=tdx-build@localhost)
 
 if [ ! -f "$src/.base-ready" ]; then
@@ -25,7 +32,7 @@ if [ ! -f "$src/.base-ready" ]; then
 		git init -q
 		# Debian's .gitignore hides the whole top level; commit it all.
 		git add -A -f
-		git "${git_id[@]}" commit -q -m "base: Debian linux-source-6.12"
+		git "${git_id[@]}" commit -q -m "base: Debian $(basename "$tarball" .tar.xz)"
 		git tag base
 	)
 	mv "$src.tmp" "$src"
@@ -33,23 +40,32 @@ if [ ! -f "$src/.base-ready" ]; then
 fi
 
 # Files whose content differs are copied; the others keep their mtime.
-for dir in arch drivers include tools Documentation; do
-	[ -d "$repo/$dir" ] || continue
-	rsync -rc --exclude='*.o' --exclude='.*.cmd' "$repo/$dir/" "$src/$dir/"
-done
+if [ -z "$overlay" ]; then
+	for dir in arch drivers include tools Documentation; do
+		[ -d "$repo/$dir" ] || continue
+		rsync -rc --exclude='*.o' --exclude='.*.cmd' "$repo/$dir/" "$src/$dir/"
+	done
+	patches=("$repo"/patches/*.patch)
+else
+	# rsync -R keeps each listed path relative to REPO.
+	(cd "$repo" && grep -v '^#' "$overlay/files" | xargs -r -I{} \
+		rsync -Rc {} "$src/")
+	rsync -rc "$overlay/tree/" "$src/"
+	patches=("$overlay"/patches/*.patch)
+fi
 
-# Re-apply patches/ on top of base when the set of patches changed.
-sum=$(cat "$repo"/patches/*.patch | sha256sum | cut -d' ' -f1)
+# Re-apply the patches on top of base when the set of patches changed.
+sum=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$src/.patches-sum" 2>/dev/null)" != "$sum" ]; then
 	if [ -f "$src/.patched-files" ]; then
 		# Put back what the previous patch set changed.
 		xargs -r git -C "$src" checkout -q base -- < "$src/.patched-files"
 	fi
-	for p in "$repo"/patches/*.patch; do
+	for p in "${patches[@]}"; do
 		echo "tree: applying $(basename "$p")"
 		git -C "$src" apply "$p"
 	done
-	grep -h '^+++ b/' "$repo"/patches/*.patch | cut -c7- | sort -u \
+	grep -h '^+++ b/' "${patches[@]}" | cut -c7- | sort -u \
 		> "$src/.patched-files"
 	echo "$sum" > "$src/.patches-sum"
 fi

@@ -9,6 +9,7 @@
 # Usage: run-vm.sh BZIMAGE INITRAMFS RUN OUTDIR [TIMEOUT_S] [ACCEL] [OPTS]
 #
 # OPTS: the run program's arguments, comma-separated (tdx.opts=).
+# QEMU_CPU in the environment: QEMU's -cpu model (default: QEMU's own).
 set -uo pipefail
 
 kernel=$1 initrd=$2 run=$3 outdir=$4 limit=${5:-900} accel=${6:-tcg}
@@ -19,7 +20,7 @@ output=$outdir/$run.out
 : > "$output"
 
 timeout "$limit" qemu-system-x86_64 -nodefaults -m 2048 -smp 2 \
-	-accel "$accel" -bios qboot.rom -no-reboot -nographic \
+	${QEMU_CPU:+-cpu "$QEMU_CPU"} -accel "$accel" -bios qboot.rom -no-reboot -nographic \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 kunit.enable=0 panic=-1 tdx.run=$run${opts:+ tdx.opts=$opts}" \
 	-serial "file:$console" -serial "file:$output" -monitor none \

@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The targets on the 7.3 base (make ... BASE=7.3), included by the
+# top-level Makefile.  Everything builds under build/7.3, beside the 6.12
+# build.  See README.md here for what runs on this base so far.
+
+BASE_PKG := linux-source-7.3
+BASE_VERSION := 7.3.4-1~bpo13+1
+BASE_SUITE := trixie-backports
+B73 := $(B)/7.3
+BASE_TARBALL := $(B73)/$(BASE_PKG).tar.xz
+OVERLAY := $(TDX)/base-7.3
+
+SRC := $(B73)/src
+KOUT := $(B73)/kunit
+KCONFIG := $(OVERLAY)/kunit.config
+VM := $(B73)/vm
+BZIMAGE := $(KOUT)/arch/x86/boot/bzImage
+# 7.3 initializes TDX at boot: XSAVE and self-snoop, which "-cpu max"
+# offers under TCG.
+QEMU_CPU := max
+KUNIT_ARGS = $(KBUILD_ARGS) --timeout=$(KUNIT_TIMEOUT) \
+	     --qemu_args='-smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)'
+
+$(BASE_TARBALL):
+	@$(TDX)/get-linux-source.sh $(BASE_PKG) '$(BASE_VERSION)' \
+		$(BASE_SUITE) $(B73)/apt $@
+
+tree: deps $(BASE_TARBALL)
+	@$(TDX)/prepare-tree.sh $(REPO) $(SRC) $(BASE_TARBALL) $(OVERLAY)
+
+kernel: tree
+	@$(KUNIT) build $(KBUILD_ARGS) > $(B73)/kernel.out 2>&1 || \
+		{ tail -n 40 $(B73)/kernel.out; exit 1; }
+
+# The VM: busybox, the image maker and the checks of upstream's own
+# TDX init and runtime update against the simulated module.
+VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check
+$(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
+			   $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
+			   $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
+
+$(VM)/bin/tdx-upstream-check: $(OVERLAY)/upstream-check.sh
+	@mkdir -p $(VM)/bin
+	install -m 755 $< $@
+
+$(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
+			 $(TDX)/vm/motd
+	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
+
+# KUnit, then upstream's init and update in the VM; judge every log.
+check: tree $(VM)/initramfs.cpio.gz
+	@python3 $(TDX)/check-log.py --selftest
+	@start=$$(date +%s); \
+	$(KUNIT) run $(KUNIT_ARGS) --json=$(B73)/kunit.json $(SUITE) \
+		> $(B73)/kunit.out 2>&1; rc=$$?; \
+	grep -E '^\[..:..:..\] (Building|Configuring|Elapsed|Testing complete|=)' \
+		$(B73)/kunit.out | tail -n 40 || true; \
+	if [ $$rc -ne 0 ] && [ ! -s $(KOUT)/test.log ]; then \
+		tail -n 60 $(B73)/kunit.out; echo "0 passed, 1 failed"; exit 1; fi; \
+	echo "KUnit done: $$(( $$(date +%s) - start )) s; upstream's TDX in the VM..."; \
+	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+		$(VM)/initramfs.cpio.gz upstream $(VM)/upstream $(VM_TIMEOUT) \
+		$(ACCEL) || true; \
+	grep -E '^(not )?ok ' $(VM)/upstream/upstream.out || true; \
+	cat $(KOUT)/test.log $(VM)/upstream/console.log > $(B73)/console-all.log; \
+	echo "wall time: $$(( $$(date +%s) - start )) s"; \
+	python3 $(TDX)/check-log.py $(B73)/console-all.log $(B73)/kunit.json \
+		$(VM)/upstream/upstream.out
+
+kunit: check
+
+shell: kernel $(VM)/initramfs.cpio.gz
+	@echo "Booting; leave with 'exit' (or Ctrl-A x)."
+	@qemu-system-x86_64 -nodefaults -m 2048 -smp 2 -cpu $(QEMU_CPU) \
+		-accel $(ACCEL) -bios qboot.rom -no-reboot -nographic \
+		-kernel $(BZIMAGE) -initrd $(VM)/initramfs.cpio.gz \
+		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
+		-serial mon:stdio -serial null
+
+# Not on this base yet.
+run stress vmfuzz bench bench-kernel patches patches-check check-kasan \
+vm-progs:
+	@echo "make $@ BASE=7.3: not on the 7.3 base yet" \
+		"(tools/testing/tdx/base-7.3/README.md)" >&2; exit 2

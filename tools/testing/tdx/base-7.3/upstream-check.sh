@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In the test VM on the 7.3 base: the kernel's own boot-time TDX
+# initialization ran against the simulated module, upstream's tdx_host
+# device and its fw_upload are there, and an update through them lands.
+# Prints TAP.
+
+host=/sys/devices/faux/tdx_host
+fw=/sys/class/firmware/tdx_module
+sim=/sys/module/tdx_sim/parameters
+# TDX_FEATURES0 of the real release 1.5.06 (no UPDATE_COMPAT)
+features=0x2E1F0FBF
+n=0
+failed=0
+
+result() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+# expect DESCRIPTION WANT GOT
+expect() {
+	[ "$2" = "$3" ]
+	result $? "$1"
+	[ "$2" = "$3" ] || echo "# want '$2', got '$3'"
+}
+
+running() {
+	cut -d' ' -f1 "$sim/running"
+}
+
+# upload IMAGE: the fw_upload sequence; prints the error ("" if none)
+upload() {
+	echo 1 > "$fw/loading" || return 1
+	cat "$1" > "$fw/data" || return 1
+	echo 0 > "$fw/loading" || return 1
+	i=0
+	while [ "$(cat "$fw/status")" != idle ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	cat "$fw/error"
+}
+
+echo "TAP version 13"
+echo "1..10"
+
+dmesg | grep -q 'virt/tdx: TDX-Module initialized'
+result $? "the kernel initialized the TDX module at boot"
+expect "the simulator finished boot initialization" running \
+	"$(cat "$sim/phase")"
+expect "tdx_host reports the module's version" "$(running)" \
+	"$(cat "$host/version" 2>&1)"
+expect "tdx_host reports the P-SEAMLDR's version" 1.5.02 \
+	"$(cat "$host/seamldr_version" 2>&1)"
+remaining=$(cat "$sim/remaining")
+expect "tdx_host reports the updates left" "$remaining" \
+	"$(cat "$host/num_remaining_updates" 2>&1)"
+[ -e "$fw/loading" ] && [ -e "$fw/data" ]
+result $? "fw_upload tdx_module is there"
+
+tdx-sim-mkimage --version 1.5.7 --features "$features" /tmp/1.5.07.img
+expect "an update to 1.5.07 through fw_upload completes" "" \
+	"$(upload /tmp/1.5.07.img)"
+expect "the module runs 1.5.07" 1.5.07 "$(running)"
+expect "tdx_host reports 1.5.07" 1.5.07 "$(cat "$host/version" 2>&1)"
+expect "the update used one of the P-SEAMLDR's updates" \
+	$((remaining - 1)) "$(cat "$host/num_remaining_updates" 2>&1)"
+
+echo "# upstream: $n tests, $failed failed"
+[ $failed = 0 ]
