@@ -48,8 +48,30 @@ upload() {
 	cat "$fw/error"
 }
 
+# alive: the kernel still has a TDX module (version readable) and the
+# simulator runs one
+alive() {
+	cat "$host/version" > /dev/null 2>&1 &&
+		[ "$(cat "$sim/phase")" = running ]
+}
+
+# refused DESCRIPTION IMAGE: the upload fails and TDX lives on; a dead
+# module is brought back (a power cycle, then an update) for what follows
+refused() {
+	err=$(upload "$2")
+	[ -n "$err" ] && alive
+	result $? "$1"
+	if ! alive; then
+		echo "# error '$err'; TDX is dead, reviving it"
+		echo "$remaining" > "$sim/reset"
+		tdx-sim-mkimage --version "$(running)" --features "$features" \
+			/tmp/revive.img
+		upload /tmp/revive.img > /dev/null
+	fi
+}
+
 echo "TAP version 13"
-echo "1..10"
+echo "1..12"
 
 dmesg | grep -q 'virt/tdx: TDX-Module initialized'
 result $? "the kernel initialized the TDX module at boot"
@@ -72,6 +94,16 @@ expect "the module runs 1.5.07" 1.5.07 "$(running)"
 expect "tdx_host reports 1.5.07" 1.5.07 "$(cat "$host/version" 2>&1)"
 expect "the update used one of the P-SEAMLDR's updates" \
 	$((remaining - 1)) "$(cat "$host/num_remaining_updates" 2>&1)"
+
+# Images the P-SEAMLDR refuses must be refused before the running
+# module is shut down: after TDH.SYS.SHUTDOWN nothing brings it back.
+remaining=$(cat "$sim/remaining")
+tdx-sim-mkimage --malform=no-module /tmp/no-module.img
+refused "an image with no module pages is refused, TDX lives on" \
+	/tmp/no-module.img
+tdx-sim-mkimage --malform=no-sigstruct /tmp/no-sigstruct.img
+refused "an image with no sigstruct is refused, TDX lives on" \
+	/tmp/no-sigstruct.img
 
 echo "# upstream: $n tests, $failed failed"
 [ $failed = 0 ]
