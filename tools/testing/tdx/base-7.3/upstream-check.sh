@@ -71,7 +71,7 @@ refused() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 
 dmesg | grep -q 'virt/tdx: TDX-Module initialized'
 result $? "the kernel initialized the TDX module at boot"
@@ -104,6 +104,11 @@ refused "an image with no module pages is refused, TDX lives on" \
 tdx-sim-mkimage --malform=no-sigstruct /tmp/no-sigstruct.img
 refused "an image with no sigstruct is refused, TDX lives on" \
 	/tmp/no-sigstruct.img
+echo 0 > "$sim/reset"
+tdx-sim-mkimage --version 1.5.8 --features "$features" /tmp/1.5.08.img
+refused "no update left on the P-SEAMLDR: refused, TDX lives on" \
+	/tmp/1.5.08.img
+echo "$remaining" > "$sim/reset"
 
 echo "# upstream: $n tests, $failed failed"
 [ $failed = 0 ]
