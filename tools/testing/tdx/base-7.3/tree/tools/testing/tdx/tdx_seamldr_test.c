@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: upstream's runtime update (seamldr_install_module()) against the
+ * simulated module, where a step fails.  Each case guards one fix to
+ * arch/x86/virt/vmx/tdx/seamldr.c or tdx.c.
+ */
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/vmalloc.h>
+#include <crypto/sha2.h>
+#include <asm/seamldr.h>
+#include <asm/tdx.h>
+
+#include "tdx.h"
+#include "tdx_sim_abi.h"
+#include "tdx_sim.h"
+
+/*
+ * The image checks that hash module pages are not on this base yet:
+ * until they are, test images get their digest here.
+ */
+int tdx_image_sha384(const void *data, size_t len,
+		     u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
+{
+	sha384(data, len, digest);
+	return 0;
+}
+
+/* An image of module @update (1.5.@update), in vmalloc() memory as fw_upload's. */
+static u8 *make_image(struct kunit *test, u16 update, size_t *size)
+{
+	struct tdx_sim_module_desc desc;
+	u8 *buf;
+
+	tdx_sim_running_module(&desc);
+	desc.update = update;
+	*size = tdx_sim_image_size(2);
+	buf = vmalloc(*size);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, tdx_sim_make_image(buf, &desc, 2), 0);
+	return buf;
+}
+
+/* After a failed update: power-cycle, then update to bring TDX back. */
+static void revive(struct kunit *test, u32 remaining)
+{
+	struct tdx_sim_module_desc run;
+	size_t size;
+	u8 *img;
+
+	tdx_sim_clear_faults();
+	KUNIT_ASSERT_EQ(test, tdx_sim_reset(remaining), 0);
+	tdx_sim_running_module(&run);
+	img = make_image(test, run.update, &size);
+	KUNIT_EXPECT_EQ(test, seamldr_install_module(img, size), 0);
+	vfree(img);
+	KUNIT_EXPECT_NOT_NULL(test, tdx_get_sysinfo());
+}
+
+/* A good update, as the baseline for the cases below. */
+static void tdx_seamldr_update(struct kunit *test)
+{
+	struct tdx_sim_module_desc run;
+	size_t size;
+	u8 *img;
+
+	tdx_sim_running_module(&run);
+	img = make_image(test, run.update + 1, &size);
+	KUNIT_EXPECT_EQ(test, seamldr_install_module(img, size), 0);
+	vfree(img);
+	KUNIT_ASSERT_NOT_NULL(test, tdx_get_sysinfo());
+	KUNIT_EXPECT_EQ(test, tdx_get_sysinfo()->version.update_version,
+			run.update + 1);
+}
+
+/*
+ * Once a CPU's SEAMLDR.INSTALL failed, no other CPU installs: the
+ * update is off, and CPUs with and without the new module must not be
+ * left side by side.
+ */
+static void tdx_seamldr_no_install_after_failure(struct kunit *test)
+{
+	u32 remaining = tdx_sim_remaining_updates();
+	unsigned long installs = tdx_sim_calls(P_SEAMLDR_INSTALL);
+	unsigned int fired = tdx_sim_faults_fired();
+	struct tdx_sim_module_desc run;
+	size_t size;
+	u8 *img;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	tdx_sim_running_module(&run);
+	img = make_image(test, run.update + 1, &size);
+	/* Whichever CPU comes first fails. */
+	KUNIT_ASSERT_EQ(test, tdx_sim_add_fault(P_SEAMLDR_INSTALL, -1, 0, 1,
+						P_SEAMLDR_EBADSIG), 0);
+	KUNIT_EXPECT_NE(test, seamldr_install_module(img, size), 0);
+	vfree(img);
+	KUNIT_EXPECT_EQ(test, tdx_sim_faults_fired() - fired, 1);
+	KUNIT_EXPECT_EQ(test, tdx_sim_calls(P_SEAMLDR_INSTALL) - installs, 1);
+	revive(test, remaining);
+}
+
+static int tdx_seamldr_test_init(struct kunit *test)
+{
+	tdx_sim_clear_faults();
+	return tdx_get_sysinfo() ? 0 : -ENODEV;
+}
+
+static struct kunit_case tdx_seamldr_cases[] = {
+	KUNIT_CASE(tdx_seamldr_update),
+	KUNIT_CASE(tdx_seamldr_no_install_after_failure),
+	{}
+};
+
+static struct kunit_suite tdx_seamldr_suite = {
+	.name = "tdx_seamldr",
+	.init = tdx_seamldr_test_init,
+	.test_cases = tdx_seamldr_cases,
+};
+
+kunit_test_suite(tdx_seamldr_suite);
+
+MODULE_DESCRIPTION("KUnit: upstream's TDX module update when a step fails");
+MODULE_LICENSE("GPL");
