@@ -101,6 +101,31 @@ static void tdx_seamldr_no_install_after_failure(struct kunit *test)
 	revive(test, remaining);
 }
 
+/*
+ * The module's version cannot be read after TDH.SYS.UPDATE: the update
+ * fails, and TDX is not used with a module the kernel cannot describe.
+ * No WARN: a firmware failure is not a kernel bug.
+ */
+static void tdx_seamldr_version_unreadable(struct kunit *test)
+{
+	u32 remaining = tdx_sim_remaining_updates();
+	unsigned int fired = tdx_sim_faults_fired();
+	struct tdx_sim_module_desc run;
+	size_t size;
+	u8 *img;
+
+	tdx_sim_running_module(&run);
+	img = make_image(test, run.update + 1, &size);
+	/* The first TDH.SYS.RD reads the handoff version; fail the next. */
+	KUNIT_ASSERT_EQ(test, tdx_sim_add_fault(TDH_SYS_RD, -1, 1, 1,
+						TDX_SYS_NOT_READY), 0);
+	KUNIT_EXPECT_NE(test, seamldr_install_module(img, size), 0);
+	vfree(img);
+	KUNIT_EXPECT_EQ(test, tdx_sim_faults_fired() - fired, 1);
+	KUNIT_EXPECT_NULL(test, tdx_get_sysinfo());
+	revive(test, remaining);
+}
+
 static int tdx_seamldr_test_init(struct kunit *test)
 {
 	tdx_sim_clear_faults();
@@ -110,6 +135,7 @@ static int tdx_seamldr_test_init(struct kunit *test)
 static struct kunit_case tdx_seamldr_cases[] = {
 	KUNIT_CASE(tdx_seamldr_update),
 	KUNIT_CASE(tdx_seamldr_no_install_after_failure),
+	KUNIT_CASE(tdx_seamldr_version_unreadable),
 	{}
 };
 
