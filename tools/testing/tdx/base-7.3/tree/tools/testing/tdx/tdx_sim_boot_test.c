@@ -8,6 +8,7 @@
  * left behind, before any other case resets them.
  */
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/io.h>
 #include <linux/slab.h>
@@ -152,6 +153,34 @@ static void tdx_sim_boot_leaves_once(struct kunit *test)
 			TDX_SYS_STATE_INCORRECT);
 }
 
+/*
+ * A CPU that goes offline and comes back takes no second LP.INIT (the
+ * kernel remembers it), and SEAMCALLs work on it again.
+ */
+static void tdx_sim_boot_cpu_online(struct kunit *test)
+{
+	unsigned int cpu = cpumask_last(cpu_online_mask);
+	unsigned long lp_inits = tdx_sim_calls(TDH_SYS_LP_INIT);
+	u64 val;
+	int ret;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	ret = remove_cpu(cpu);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = add_cpu(cpu);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, tdx_sim_calls(TDH_SYS_LP_INIT), lp_inits);
+	{
+		struct tdx_module_args args = { .rdx = TDX_MD_FEATURES0 };
+
+		KUNIT_EXPECT_EQ(test, sc_on_cpu(cpu, TDH_SYS_RD, &args),
+				TDX_SUCCESS);
+		val = args.r8;
+	}
+	KUNIT_EXPECT_EQ(test, val, tdx_get_sysinfo()->features.tdx_features0);
+}
+
 /* TDH.SYS.CONFIG with one TDMR at @base, @size long, and @keyid. */
 static u64 sys_config(struct kunit *test, u64 base, u64 size, u64 keyid)
 {
@@ -274,6 +303,7 @@ static struct kunit_case tdx_sim_boot_cases[] = {
 	KUNIT_CASE(tdx_sim_boot_real_features0),
 	KUNIT_CASE(tdx_sim_boot_fields),
 	KUNIT_CASE(tdx_sim_boot_leaves_once),
+	KUNIT_CASE(tdx_sim_boot_cpu_online),
 	KUNIT_CASE(tdx_sim_boot_sequence),
 	KUNIT_CASE(tdx_sim_boot_disable),
 	{}
