@@ -26,19 +26,48 @@ int tdx_image_sha384(const void *data, size_t len,
 	return 0;
 }
 
-/* An image of module @update (1.5.@update), in vmalloc() memory as fw_upload's. */
-static u8 *make_image(struct kunit *test, u16 update, size_t *size)
+/*
+ * An image of the running module with update number @update and
+ * TDX_FEATURES0 @features0, in vmalloc() memory as fw_upload's.
+ */
+static u8 *make_module(struct kunit *test, u16 update, u64 features0,
+		       size_t *size)
 {
 	struct tdx_sim_module_desc desc;
 	u8 *buf;
 
 	tdx_sim_running_module(&desc);
 	desc.update = update;
+	desc.features0 = features0;
 	*size = tdx_sim_image_size(2);
 	buf = vmalloc(*size);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_EQ(test, tdx_sim_make_image(buf, &desc, 2), 0);
 	return buf;
+}
+
+/* An image of the running module with update number @update. */
+static u8 *make_image(struct kunit *test, u16 update, size_t *size)
+{
+	struct tdx_sim_module_desc run;
+
+	tdx_sim_running_module(&run);
+	return make_module(test, update, run.features0, size);
+}
+
+/* Update to the next update number, with TDX_FEATURES0 @features0. */
+static int update_to(struct kunit *test, u64 features0)
+{
+	struct tdx_sim_module_desc run;
+	size_t size;
+	int ret;
+	u8 *img;
+
+	tdx_sim_running_module(&run);
+	img = make_module(test, run.update + 1, features0, &size);
+	ret = seamldr_install_module(img, size);
+	vfree(img);
+	return ret;
 }
 
 /* After a failed update: power-cycle, then update to bring TDX back. */
@@ -126,6 +155,22 @@ static void tdx_seamldr_version_unreadable(struct kunit *test)
 	revive(test, remaining);
 }
 
+/* The kernel's TDX_FEATURES0 is the running module's, after updates too. */
+static void tdx_seamldr_features_follow_update(struct kunit *test)
+{
+	struct tdx_sim_module_desc run;
+	u64 features0;
+
+	tdx_sim_running_module(&run);
+	features0 = run.features0;
+	KUNIT_ASSERT_EQ(test, update_to(test, features0 | TDX_FEATURES0_UPDATE_COMPAT), 0);
+	KUNIT_EXPECT_EQ(test, tdx_get_sysinfo()->features.tdx_features0,
+			features0 | TDX_FEATURES0_UPDATE_COMPAT);
+	KUNIT_ASSERT_EQ(test, update_to(test, features0), 0);
+	KUNIT_EXPECT_EQ(test, tdx_get_sysinfo()->features.tdx_features0,
+			features0);
+}
+
 static int tdx_seamldr_test_init(struct kunit *test)
 {
 	tdx_sim_clear_faults();
@@ -136,6 +181,7 @@ static struct kunit_case tdx_seamldr_cases[] = {
 	KUNIT_CASE(tdx_seamldr_update),
 	KUNIT_CASE(tdx_seamldr_no_install_after_failure),
 	KUNIT_CASE(tdx_seamldr_version_unreadable),
+	KUNIT_CASE(tdx_seamldr_features_follow_update),
 	{}
 };
 
