@@ -6,6 +6,8 @@
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/vmalloc.h>
 #include <crypto/sha2.h>
 #include <asm/seamldr.h>
@@ -68,6 +70,37 @@ static int update_to(struct kunit *test, u64 features0)
 	ret = seamldr_install_module(img, size);
 	vfree(img);
 	return ret;
+}
+
+/* A TD, built by hand through the kernel's TDX wrappers, as KVM does. */
+struct test_td {
+	struct tdx_td td;
+	int hkid;
+};
+
+/* Create @t and start its build: it is update-sensitive from here. */
+static void td_build_start(struct kunit *test, struct test_td *t)
+{
+	void *params = kunit_kzalloc(test, 1024, GFP_KERNEL);
+	u64 err;
+
+	KUNIT_ASSERT_NOT_NULL(test, params);
+	t->td.tdr_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, t->td.tdr_page);
+	t->hkid = tdx_guest_keyid_alloc();
+	KUNIT_ASSERT_GE(test, t->hkid, 0);
+	KUNIT_ASSERT_EQ(test, tdh_mng_create(&t->td, t->hkid), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, tdh_mng_key_config(&t->td), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, tdh_mng_init(&t->td, virt_to_phys(params), &err),
+			TDX_SUCCESS);
+	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1);
+}
+
+static void td_destroy(struct test_td *t)
+{
+	tdh_mng_key_freeid(&t->td);
+	tdx_guest_keyid_free(t->hkid);
+	__free_page(t->td.tdr_page);
 }
 
 /* After a failed update: power-cycle, then update to bring TDX back. */
@@ -171,6 +204,56 @@ static void tdx_seamldr_features_follow_update(struct kunit *test)
 			features0);
 }
 
+/*
+ * A module that offers UPDATE_COMPAT gets AVOID_COMPAT_SENSITIVE on
+ * TDH.SYS.SHUTDOWN: while a TD build is in flight the update is refused
+ * with -EBUSY, before the running module stops, and goes through once
+ * the build is over.
+ */
+static void tdx_seamldr_backstop(struct kunit *test)
+{
+	struct tdx_sim_module_desc run, before;
+	unsigned long installs;
+	struct test_td t = {};
+	u64 features0;
+
+	tdx_sim_running_module(&run);
+	features0 = run.features0;
+	KUNIT_ASSERT_EQ(test, update_to(test, features0 | TDX_FEATURES0_UPDATE_COMPAT), 0);
+
+	td_build_start(test, &t);
+	tdx_sim_running_module(&before);
+	installs = tdx_sim_calls(P_SEAMLDR_INSTALL);
+	KUNIT_EXPECT_EQ(test, update_to(test, features0 | TDX_FEATURES0_UPDATE_COMPAT),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, tdx_sim_calls(P_SEAMLDR_INSTALL), installs);
+	KUNIT_EXPECT_NOT_NULL(test, tdx_get_sysinfo());
+	tdx_sim_running_module(&run);
+	KUNIT_EXPECT_EQ(test, run.update, before.update);
+	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1);
+	td_destroy(&t);
+
+	KUNIT_EXPECT_EQ(test, update_to(test, features0), 0);
+}
+
+/*
+ * A module without UPDATE_COMPAT (every published release) does not
+ * know the flag: the kernel does not pass it, and the update goes
+ * through a TD build in flight.  Keeping updates out of builds there is
+ * the gate's job.
+ */
+static void tdx_seamldr_no_backstop_without_update_compat(struct kunit *test)
+{
+	struct tdx_sim_module_desc run;
+	struct test_td t = {};
+
+	tdx_sim_running_module(&run);
+	KUNIT_ASSERT_FALSE(test, run.features0 & TDX_FEATURES0_UPDATE_COMPAT);
+	td_build_start(test, &t);
+	KUNIT_EXPECT_EQ(test, update_to(test, run.features0), 0);
+	td_destroy(&t);
+}
+
 static int tdx_seamldr_test_init(struct kunit *test)
 {
 	tdx_sim_clear_faults();
@@ -182,6 +265,8 @@ static struct kunit_case tdx_seamldr_cases[] = {
 	KUNIT_CASE(tdx_seamldr_no_install_after_failure),
 	KUNIT_CASE(tdx_seamldr_version_unreadable),
 	KUNIT_CASE(tdx_seamldr_features_follow_update),
+	KUNIT_CASE(tdx_seamldr_backstop),
+	KUNIT_CASE(tdx_seamldr_no_backstop_without_update_compat),
 	{}
 };
 
