@@ -71,7 +71,7 @@ refused() {
 }
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 
 dmesg | grep -q 'virt/tdx: TDX-Module initialized'
 result $? "the kernel initialized the TDX module at boot"
@@ -109,6 +109,16 @@ tdx-sim-mkimage --version 1.5.8 --features "$features" /tmp/1.5.08.img
 refused "no update left on the P-SEAMLDR: refused, TDX lives on" \
 	/tmp/1.5.08.img
 echo "$remaining" > "$sim/reset"
+
+# SEAMLDR.INSTALL must run on every CPU; an offline CPU cannot.
+cpu1=/sys/devices/system/cpu/cpu1/online
+echo 0 > "$cpu1"
+tdx-sim-mkimage --version 1.5.9 --features "$features" /tmp/1.5.09.img
+err=$(upload /tmp/1.5.09.img)
+[ -n "$err" ] && alive
+result $? "a CPU offline: the update is refused, TDX lives on"
+# A dead module cannot take the CPU back (its LP.INIT fails).
+echo 1 > "$cpu1" 2> /dev/null || echo "# error '$err'; cpu1 stays offline"
 
 echo "# upstream: $n tests, $failed failed"
 [ $failed = 0 ]

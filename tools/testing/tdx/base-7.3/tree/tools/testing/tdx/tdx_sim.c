@@ -350,9 +350,15 @@ static int leaf_index(u64 leaf)
 	return TDX_LEAF_NUMBER(leaf);
 }
 
+/*
+ * Whether every logical CPU of the platform is in @mask.  The module
+ * counts the CPUs that exist, offline or not: an offline CPU cannot
+ * issue SEAMCALLs, so an initialization or update that needs every CPU
+ * cannot complete while one is offline.
+ */
 static bool all_cpus(const struct cpumask *mask)
 {
-	return cpumask_subset(cpu_online_mask, mask);
+	return cpumask_subset(cpu_present_mask, mask);
 }
 
 static unsigned int count_sensitive(void)
