@@ -182,6 +182,7 @@ check: tree user $(VM)/initramfs.cpio.gz
 	@bash $(REPO)/tools/tdx/test-cli.sh $(USER_OUT)/tdx-module-update \
 		> $(USER_OUT)/cli.tap 2>$(USER_OUT)/cli.err || true
 	@start=$$(date +%s); \
+	rm -f $(KOUT)/test.log $(B)/kunit.json; \
 	$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/kunit.json $(SUITE) \
 		> $(B)/kunit.out 2>&1; rc=$$?; \
 	grep -E '^\[..:..:..\] (Building|Configuring|Elapsed|Testing complete|=)' \
@@ -293,6 +294,7 @@ $(KASAN_CONFIG): $(KCONFIG) $(TDX)/configs/kasan.fragment
 
 check-kasan: tree user $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
 	@start=$$(date +%s); mkdir -p $(KASAN_OUT); \
+	rm -f $(KASAN_OUT)/test.log $(KASAN_OUT)/kunit.json; \
 	$(KUNIT) run --arch=x86_64 --build_dir=$(KASAN_OUT) \
 		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
 		--timeout=$(KUNIT_TIMEOUT) \

@@ -54,6 +54,7 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 check: tree $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
 	@start=$$(date +%s); \
+	rm -f $(KOUT)/test.log $(B73)/kunit.json; \
 	$(KUNIT) run $(KUNIT_ARGS) --json=$(B73)/kunit.json $(SUITE) \
 		> $(B73)/kunit.out 2>&1; rc=$$?; \
 	grep -E '^\[..:..:..\] (Building|Configuring|Elapsed|Testing complete|=)' \
