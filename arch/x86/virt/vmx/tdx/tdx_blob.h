@@ -118,8 +118,8 @@ bool tdx_image_error_is_size(enum tdx_image_error err);
 
 /*
  * SHA-384 of @len bytes at @data into @digest: 0, or a negative errno if
- * the hash cannot be computed.  The kernel uses its crypto API
- * (update_image.c); userspace the project's own sha384(), from
+ * the hash cannot be computed.  The kernel computes it in
+ * update_image.c; userspace uses the project's own sha384(), from
  * tools/testing/selftests/tdx_host, which userspace builds link.
  */
 #ifdef __KERNEL__

@@ -9,24 +9,12 @@
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/vmalloc.h>
-#include <crypto/sha2.h>
 #include <asm/seamldr.h>
 #include <asm/tdx.h>
 
 #include "tdx.h"
 #include "tdx_sim_abi.h"
 #include "tdx_sim.h"
-
-/*
- * The image checks that hash module pages are not on this base yet:
- * until they are, test images get their digest here.
- */
-int tdx_image_sha384(const void *data, size_t len,
-		     u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
-{
-	sha384(data, len, digest);
-	return 0;
-}
 
 /*
  * An image of the running module with update number @update and

@@ -56,16 +56,19 @@
 #include <linux/sysfs.h>
 #include <linux/topology.h>
 #include <linux/unaligned.h>
+#include <linux/vmalloc.h>
 #include <linux/cpufeature.h>
 #include <asm/msr-index.h>
 #include <asm/seamldr.h>
 #include <asm/tdx.h>
+#include <asm/tdx_update.h>
 #include <asm/vmx.h>
 
 #include "seamcall_internal.h"
 #include "tdx.h"
 #include "tdx_sim_abi.h"
 #include "tdx_sim.h"
+#include "update.h"
 
 #define SIM_MAX_TDS		512
 #define SIM_MAX_FAULTS		32
@@ -111,6 +114,42 @@ MODULE_PARM_DESC(remaining_updates,
  * number of updates (RUNNING, SHUTDOWN, INSTALLING, UPDATE_INIT, back to
  * RUNNING), ended by TDH.SYS.DISABLE or a failed update.
  */
+/*
+ * policy=gate|failfast|none (boot line tdx_sim.policy=, or
+ * /sys/module/tdx_sim/parameters/policy): how the update code
+ * coordinates with builds.  Anything but "gate" exists to show what the
+ * gate prevents; under "none" the simulated module also ignores
+ * AVOID_COMPAT_SENSITIVE, as if the kernel had not passed it.  Change it
+ * only while no build or update runs.
+ */
+static const char * const policy_names[] = {
+	[TDX_POLICY_GATE] = "gate",
+	[TDX_POLICY_FAILFAST] = "failfast",
+	[TDX_POLICY_NONE] = "none",
+};
+
+static int policy_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(policy_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	tdx_update_set_policy(i);
+	return 0;
+}
+
+static int policy_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", policy_names[tdx_update_policy()]);
+}
+
+static const struct kernel_param_ops policy_ops = {
+	.set = policy_set,
+	.get = policy_get,
+};
+module_param_cb(policy, &policy_ops, NULL, 0644);
+MODULE_PARM_DESC(policy, "gate (default), failfast or none: test only");
+
 enum sim_phase {
 	SIM_LOADED,		/* loaded at boot: waits for TDH.SYS.INIT */
 	SIM_SYSINIT,		/* TDH.SYS.INIT done: LP.INIT, SYS.RD, CONFIG */
@@ -187,6 +226,13 @@ static struct sim_state {
 	unsigned long calls[TDX_SIM_NR_LEAVES];
 	unsigned long seamldr_overlaps;
 } sim;
+
+/*
+ * The calls of the kernel's boot-time initialization, counted up to the
+ * module's first TDH.SYS.TDMR.INIT that completed it.  Under sim_lock;
+ * resets keep them.
+ */
+static unsigned long sim_boot_calls[TDX_SIM_NR_LEAVES];
 
 /* CPUs inside the P-SEAMLDR right now; more than one is a caller bug. */
 static atomic_t sim_in_seamldr = ATOMIC_INIT(0);
@@ -442,6 +488,10 @@ static u64 sys_shutdown(struct tdx_module_args *a)
 {
 	u64 avoid = a->rcx & TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE;
 
+	/* Test policy "none": no coordination at all, backstop included. */
+	if (tdx_update_policy() == TDX_POLICY_NONE)
+		avoid = 0;
+
 	if (a->rcx & ~(u64)(0xffff | TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE))
 		return TDX_OPERAND_INVALID;
 	if ((a->rcx & 0xffff) != sim.cur.handoff_version)
@@ -601,6 +651,9 @@ static u64 sys_tdmr_init(struct tdx_module_args *a)
 		if (sim.tdmrs[i].next != sim.tdmrs[i].base + sim.tdmrs[i].size)
 			return TDX_SUCCESS;
 	sim.phase = SIM_RUNNING;
+	/* The first time: the kernel's boot.  This call is counted already. */
+	if (!sim_boot_calls[TDH_SYS_INIT])
+		memcpy(sim_boot_calls, sim.calls, sizeof(sim.calls));
 	return TDX_SUCCESS;
 }
 
@@ -1082,19 +1135,34 @@ void tdx_sim_default_module(struct tdx_sim_module_desc *desc)
 }
 EXPORT_SYMBOL_GPL(tdx_sim_default_module);
 
-/**
- * tdx_sim_reset() - bring the simulated module back to a known state
- * @remaining: updates the P-SEAMLDR accepts from now on
- *
- * Forgets all TDs, faults, latencies and counters.  The module that ran
- * last runs on, initialized, since the kernel keeps what it read of it
- * at boot; a module a failed update left dead runs again, as after a
- * power cycle, and the next update initializes the kernel's side.
- *
- * Return: 0.
+struct sim_power_cycle {
+	u32 remaining;
+	int ret;
+};
+
+/*
+ * A failed update left the kernel without a module: install the one the
+ * simulator runs, as a reboot would bring it back.
  */
-int tdx_sim_reset(u32 remaining)
+static int sim_revive(const struct tdx_sim_module_desc *desc)
 {
+	size_t size = tdx_sim_image_size(1);
+	u8 *img = vmalloc(size);
+	int ret;
+
+	if (!img)
+		return -ENOMEM;
+	ret = tdx_sim_make_image(img, desc, 1);
+	if (!ret)
+		ret = seamldr_install_module(img, size);
+	vfree(img);
+	return ret;
+}
+
+/* Called by the update code with every build shut out. */
+static void sim_power_cycle(void *data)
+{
+	struct sim_power_cycle *pc = data;
 	struct tdx_sim_module_desc cur;
 	unsigned long flags;
 
@@ -1103,10 +1171,43 @@ int tdx_sim_reset(u32 remaining)
 	memset(&sim, 0, sizeof(sim));
 	sim.cur = cur;
 	sim.phase = SIM_RUNNING;
-	cpumask_copy(&sim.lp_initialized, cpu_online_mask);
-	sim.remaining_updates = remaining;
+	cpumask_copy(&sim.lp_initialized, cpu_present_mask);
+	sim.remaining_updates = pc->remaining + 1;
 	raw_spin_unlock_irqrestore(&sim_lock, flags);
-	return 0;
+
+	if (!tdx_get_sysinfo())
+		pc->ret = sim_revive(&cur);
+
+	raw_spin_lock_irqsave(&sim_lock, flags);
+	sim.remaining_updates = pc->remaining;
+	memset(sim.calls, 0, sizeof(sim.calls));
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+}
+
+/**
+ * tdx_sim_reset() - bring the simulated module back to a known state
+ * @remaining: updates the P-SEAMLDR accepts from now on
+ *
+ * Forgets all TDs, faults, latencies and counters.  The module that ran
+ * last runs on, initialized, since the kernel keeps what it read of it
+ * at boot; a module a failed update left dead runs again, as after a
+ * reboot.  Then the update code probes it again.  Waits for an update
+ * that runs.  Refused while a build hold is out; no build can start
+ * until the probe is done.
+ *
+ * Return: 0; -EBUSY if a build hold is out; -EINTR if killed meanwhile;
+ * another negative errno if a dead module could not be brought back.
+ */
+int tdx_sim_reset(u32 remaining)
+{
+	struct sim_power_cycle pc = { .remaining = remaining };
+	int ret;
+
+	ret = tdx_update_test_reprobe(sim_power_cycle, &pc);
+	if (ret)
+		return ret;
+	tdx_update_test_set_start_delay(0);
+	return pc.ret;
 }
 EXPORT_SYMBOL_GPL(tdx_sim_reset);
 
@@ -1288,6 +1389,27 @@ unsigned long tdx_sim_calls(u64 leaf)
 EXPORT_SYMBOL_GPL(tdx_sim_calls);
 
 /**
+ * tdx_sim_boot_calls() - how often the kernel's boot-time initialization
+ *	called a leaf
+ * @leaf: the leaf
+ *
+ * Return: the count up to the end of TDH.SYS.TDMR.INIT at boot.
+ */
+unsigned long tdx_sim_boot_calls(u64 leaf)
+{
+	int idx = leaf_index(leaf);
+	unsigned long flags, n;
+
+	if (idx < 0)
+		return 0;
+	raw_spin_lock_irqsave(&sim_lock, flags);
+	n = sim_boot_calls[idx];
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_GPL(tdx_sim_boot_calls);
+
+/**
  * tdx_sim_running_module() - the module the simulator runs now
  * @desc: filled in
  */
@@ -1393,12 +1515,33 @@ static int reset_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
+	/* Do not wait for a pending update; tdx_sim_reset() checks builds. */
+	if (tdx_update_state() == TDX_UPDATE_WAITING ||
+	    tdx_update_state() == TDX_UPDATE_UPDATING)
+		return -EBUSY;
 	return tdx_sim_reset(remaining);
 }
 
 static const struct kernel_param_ops reset_ops = { .set = reset_set };
 module_param_cb(reset, &reset_ops, NULL, 0200);
 MODULE_PARM_DESC(reset, "forget TDs, faults, counters; N updates remaining: test only");
+
+static int start_delay_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+
+	if (kstrtouint(val, 10, &ms) || ms > TDX_UPDATE_TEST_MAX_START_DELAY_MS)
+		return -EINVAL;
+	tdx_update_test_set_start_delay(ms);
+	return 0;
+}
+
+static const struct kernel_param_ops start_delay_ops = {
+	.set = start_delay_set,
+};
+module_param_cb(update_start_delay_ms, &start_delay_ops, NULL, 0200);
+MODULE_PARM_DESC(update_start_delay_ms,
+		 "update tasks sleep this long before the gate: test only");
 
 enum sim_counter {
 	CNT_FAULTS_FIRED,

@@ -25,6 +25,7 @@ void tdx_sim_clear_faults(void);
 unsigned int tdx_sim_faults_fired(void);
 int tdx_sim_set_latency_us(u64 leaf, unsigned int us);
 unsigned long tdx_sim_calls(u64 leaf);
+unsigned long tdx_sim_boot_calls(u64 leaf);
 unsigned long tdx_sim_seamldr_overlaps(void);
 unsigned int tdx_sim_sensitive_tds(void);
 unsigned int tdx_sim_live_tds(void);
