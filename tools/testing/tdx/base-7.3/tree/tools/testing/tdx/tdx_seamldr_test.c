@@ -5,6 +5,7 @@
  * arch/x86/virt/vmx/tdx/seamldr.c or tdx.c.
  */
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -13,6 +14,7 @@
 #include <asm/tdx.h>
 
 #include "tdx.h"
+#include "tdx_blob.h"
 #include "tdx_sim_abi.h"
 #include "tdx_sim.h"
 
@@ -176,6 +178,71 @@ static void tdx_seamldr_version_unreadable(struct kunit *test)
 	revive(test, remaining);
 }
 
+/* The update was refused with @ret, and nothing was shut down. */
+static void expect_refused(struct kunit *test, int ret, int want,
+			   unsigned long shutdowns)
+{
+	KUNIT_EXPECT_EQ(test, ret, want);
+	KUNIT_EXPECT_EQ(test, tdx_sim_calls(TDH_SYS_SHUTDOWN), shutdowns);
+	KUNIT_EXPECT_NOT_NULL(test, tdx_get_sysinfo());
+}
+
+/* Zero sigstruct or module pages, the length agreeing: refused first. */
+static void tdx_seamldr_zero_counts(struct kunit *test)
+{
+	unsigned long shutdowns = tdx_sim_calls(TDH_SYS_SHUTDOWN);
+	struct tdx_blob_hdr *hdr;
+	size_t size;
+	u8 *img;
+
+	img = make_image(test, 7, &size);
+	hdr = (struct tdx_blob_hdr *)img;
+	hdr->module_pages = 0;
+	expect_refused(test, seamldr_install_module(img, 2 * TDX_PAGE_SIZE),
+		       -EINVAL, shutdowns);
+	hdr->module_pages = 2;
+	hdr->sigstruct_pages = 0;
+	memmove(img + TDX_PAGE_SIZE, img + 2 * TDX_PAGE_SIZE, 2 * TDX_PAGE_SIZE);
+	expect_refused(test, seamldr_install_module(img, size - TDX_PAGE_SIZE),
+		       -EINVAL, shutdowns);
+	vfree(img);
+}
+
+/* No update left on the P-SEAMLDR: refused before the shutdown. */
+static void tdx_seamldr_no_room(struct kunit *test)
+{
+	u32 remaining = tdx_sim_remaining_updates();
+	unsigned long shutdowns;
+	size_t size;
+	u8 *img;
+
+	KUNIT_ASSERT_EQ(test, tdx_sim_reset(0), 0);
+	shutdowns = tdx_sim_calls(TDH_SYS_SHUTDOWN);
+	img = make_image(test, 7, &size);
+	expect_refused(test, seamldr_install_module(img, size), -ENOSPC,
+		       shutdowns);
+	vfree(img);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(remaining), 0);
+}
+
+/* A CPU offline cannot install: refused before the shutdown. */
+static void tdx_seamldr_cpu_offline(struct kunit *test)
+{
+	unsigned int cpu = cpumask_last(cpu_online_mask);
+	unsigned long shutdowns = tdx_sim_calls(TDH_SYS_SHUTDOWN);
+	size_t size;
+	u8 *img;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	img = make_image(test, 7, &size);
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	expect_refused(test, seamldr_install_module(img, size), -EBUSY,
+		       shutdowns);
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	vfree(img);
+}
+
 /* The kernel's TDX_FEATURES0 is the running module's, after updates too. */
 static void tdx_seamldr_features_follow_update(struct kunit *test)
 {
@@ -250,6 +317,9 @@ static int tdx_seamldr_test_init(struct kunit *test)
 
 static struct kunit_case tdx_seamldr_cases[] = {
 	KUNIT_CASE(tdx_seamldr_update),
+	KUNIT_CASE(tdx_seamldr_zero_counts),
+	KUNIT_CASE(tdx_seamldr_no_room),
+	KUNIT_CASE(tdx_seamldr_cpu_offline),
 	KUNIT_CASE(tdx_seamldr_no_install_after_failure),
 	KUNIT_CASE(tdx_seamldr_version_unreadable),
 	KUNIT_CASE(tdx_seamldr_features_follow_update),
