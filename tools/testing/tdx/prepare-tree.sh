@@ -57,10 +57,12 @@ fi
 # Re-apply the patches on top of base when the set of patches changed.
 sum=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$src/.patches-sum" 2>/dev/null)" != "$sum" ]; then
-	if [ -f "$src/.patched-files" ]; then
-		# Put back what the previous patch set changed.
-		xargs -r git -C "$src" checkout -q base -- < "$src/.patched-files"
-	fi
+	# Put back what the previous patch set changed, and what this one
+	# is about to change (a file it touches for the first time may have
+	# been edited by hand).
+	{ cat "$src/.patched-files" 2>/dev/null
+	  grep -h '^+++ b/' "${patches[@]}" | cut -c7-; } | sort -u |
+		xargs -r git -C "$src" checkout -q base --
 	for p in "${patches[@]}"; do
 		echo "tree: applying $(basename "$p")"
 		git -C "$src" apply "$p"
