@@ -128,29 +128,38 @@ static void tdx_seamldr_update(struct kunit *test)
 /*
  * Once a CPU's SEAMLDR.INSTALL failed, no other CPU installs: the
  * update is off, and CPUs with and without the new module must not be
- * left side by side.
+ * left side by side.  The update reports the P-SEAMLDR's failure
+ * (-EIO), whichever CPU stop_machine() takes its result from.  Tried a
+ * few times, as which CPU fails and which finishes last varies.
  */
 static void tdx_seamldr_no_install_after_failure(struct kunit *test)
 {
 	u32 remaining = tdx_sim_remaining_updates();
-	unsigned long installs = tdx_sim_calls(P_SEAMLDR_INSTALL);
-	unsigned int fired = tdx_sim_faults_fired();
 	struct tdx_sim_module_desc run;
+	unsigned long installs;
+	unsigned int fired;
 	size_t size;
+	int i;
 	u8 *img;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs two CPUs");
-	tdx_sim_running_module(&run);
-	img = make_image(test, run.update + 1, &size);
-	/* Whichever CPU comes first fails. */
-	KUNIT_ASSERT_EQ(test, tdx_sim_add_fault(P_SEAMLDR_INSTALL, -1, 0, 1,
-						P_SEAMLDR_EBADSIG), 0);
-	KUNIT_EXPECT_NE(test, seamldr_install_module(img, size), 0);
-	vfree(img);
-	KUNIT_EXPECT_EQ(test, tdx_sim_faults_fired() - fired, 1);
-	KUNIT_EXPECT_EQ(test, tdx_sim_calls(P_SEAMLDR_INSTALL) - installs, 1);
-	revive(test, remaining);
+	for (i = 0; i < 8; i++) {
+		installs = tdx_sim_calls(P_SEAMLDR_INSTALL);
+		fired = tdx_sim_faults_fired();
+		tdx_sim_running_module(&run);
+		img = make_image(test, run.update + 1, &size);
+		/* Whichever CPU comes first fails. */
+		KUNIT_ASSERT_EQ(test,
+				tdx_sim_add_fault(P_SEAMLDR_INSTALL, -1, 0, 1,
+						  P_SEAMLDR_EBADSIG), 0);
+		KUNIT_EXPECT_EQ(test, seamldr_install_module(img, size), -EIO);
+		vfree(img);
+		KUNIT_EXPECT_EQ(test, tdx_sim_faults_fired() - fired, 1);
+		KUNIT_EXPECT_EQ(test,
+				tdx_sim_calls(P_SEAMLDR_INSTALL) - installs, 1);
+		revive(test, remaining);
+	}
 }
 
 /*
