@@ -53,8 +53,11 @@
  * while it replaces the module.
  *
  * Lock order: tdx_update_mutex -> update_rwsem -> cpu_hotplug_lock ->
- * seamldr_lock.  Read holds are invisible to lockdep once taken (see
- * above), so nothing may wait for the write side while owning one.
+ * (stop_machine) -> the P-SEAMLDR's locks.  KVM takes a build hold before
+ * the locks of the VM it builds (kvm->lock, the vCPU mutexes, slots_lock)
+ * and never waits for the gate under them; the update side takes none of
+ * them.  Read holds are invisible to lockdep once taken (see above), so
+ * nothing may wait for the write side while owning one.
  *
  * tdx_update_gate.fast: whether builds may take the inline fast path;
  * follows gate_state and the test policy (gate_set_state()), read

@@ -15,6 +15,7 @@
 #define _ASM_X86_TDX_UPDATE_H
 
 #include <linux/bits.h>
+#include <linux/bug.h>
 #include <linux/types.h>
 #include <linux/spinlock_types.h>
 #include <linux/completion.h>
@@ -189,6 +190,26 @@ static inline void tdx_build_end(struct tdx_build_hold *hold)
 		return;
 	}
 	__tdx_build_end(hold);
+}
+
+/**
+ * tdx_build_hold_move() - hand a build hold on to its owner
+ * @to: a hold that is not out, the owner's
+ * @from: the hold to hand on; not out afterwards
+ *
+ * For a hold taken before its owner is reachable, such as KVM_TDX_INIT_VM
+ * taking it before the VM's locks: the owner keeps it from here on.  The
+ * rule of tdx_build_begin() applies to both holds.
+ *
+ * Context: any context.
+ */
+static inline void tdx_build_hold_move(struct tdx_build_hold *to,
+				       struct tdx_build_hold *from)
+{
+	if (WARN_ON_ONCE(READ_ONCE(to->flags)))
+		return;
+	WRITE_ONCE(to->flags, READ_ONCE(from->flags));
+	WRITE_ONCE(from->flags, 0);
 }
 
 bool tdx_build_held(const struct tdx_build_hold *hold);
