@@ -59,8 +59,9 @@ sum=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$src/.patches-sum" 2>/dev/null)" != "$sum" ]; then
 	# Put back what the previous patch set changed, and what this one
 	# is about to change (a file it touches for the first time may have
-	# been edited by hand).
-	{ cat "$src/.patched-files" 2>/dev/null
+	# been edited by hand).  A fresh tree has no list yet; errexit
+	# would end the group at a failed cat.
+	{ cat "$src/.patched-files" 2>/dev/null || true
 	  grep -h '^+++ b/' "${patches[@]}" | cut -c7-; } | sort -u |
 		xargs -r git -C "$src" checkout -q base --
 	for p in "${patches[@]}"; do
