@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * The TD-build test device, /dev/tdx_td_test: the stand-in for KVM's TDX
- * VM ioctls, which Linux 6.12 lacks.  Every open file is one TD during
+ * VM ioctls in test kernels, where KVM cannot run (no VMX in the test
+ * guest, or no KVM TDX in the base).  Every open file is one TD during
  * build.  Commands have the shape of KVM_MEMORY_ENCRYPT_OP's struct
  * kvm_tdx_cmd.
  *
