@@ -122,6 +122,17 @@ $(USER_OUT)/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(USER_OUT)
 	gcc $(USER_CFLAGS) -o $@ $<
 
+# $(call vm-judged,RUN,OPTS): boot the test kernel for one run, show what
+# it printed, judge its console log; fails if either failed.
+vm-judged = $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $(1) \
+		$(VM)/$(1) $(VM_TIMEOUT) $(ACCEL) $(2); rc=$$?; \
+	grep -v '^tdx_vm: exit=' $(VM)/$(1)/$(1).out; \
+	python3 $(TDX)/check-log.py $(VM)/$(1)/console.log - \
+		> $(VM)/$(1)/judge.out; \
+	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/$(1)/judge.out; \
+	grep -q '^kernel reports: 0$$' $(VM)/$(1)/judge.out && exit $$rc; exit 1
+DEMO_RUN := $(if $(NOGATE),demo-nogate,demo)
+
 # The base the series sits on: 6.12 (default), or 7.3, where it moves
 # (see tools/testing/tdx/base-7.3/README.md for how far it is).
 ifeq ($(BASE),7.3)
@@ -219,15 +230,6 @@ kunit: check
 # ---- Reliability: stress and the VM fuzzer, alone and at full length ----
 STRESS_SECONDS ?= 300
 VMFUZZ_SECONDS ?= 120
-# $(call vm-judged,RUN,OPTS): boot the test kernel for one run, show what
-# it printed, judge its console log; fails if either failed.
-vm-judged = $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $(1) \
-		$(VM)/$(1) $(VM_TIMEOUT) $(ACCEL) $(2); rc=$$?; \
-	grep -v '^tdx_vm: exit=' $(VM)/$(1)/$(1).out; \
-	python3 $(TDX)/check-log.py $(VM)/$(1)/console.log - \
-		> $(VM)/$(1)/judge.out; \
-	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/$(1)/judge.out; \
-	grep -q '^kernel reports: 0$$' $(VM)/$(1)/judge.out && exit $$rc; exit 1
 
 stress: kernel $(VM)/initramfs.cpio.gz
 	@echo "stress: $(STRESS_SECONDS) s in the VM (STRESS_SECONDS=)..."
@@ -318,7 +320,6 @@ check-kasan: tree user $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
 		$(KASAN_OUT)/kunit.json $(KASAN_OUT)/vm/selftests.out
 
 # The demo.  NOGATE=1 replays it with the gate switched off (test only).
-DEMO_RUN := $(if $(NOGATE),demo-nogate,demo)
 run: kernel $(VM)/initramfs.cpio.gz
 	@echo "Booting the test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
 	@$(call vm-judged,$(DEMO_RUN))

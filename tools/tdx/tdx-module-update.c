@@ -48,7 +48,11 @@
 
 #define PROG			"tdx-module-update"
 #define FW_DIR			"/sys/class/firmware/tdx_module"
-#define DEV_DIR			"/sys/devices/platform/tdx_host"
+/* The tdx_host device: the platform device of the 6.12 series, or 7.3's faux one */
+#ifndef TDX_HOST_DIR
+#define TDX_HOST_DIR		"/sys/devices/platform/tdx_host"
+#endif
+#define DEV_DIR			TDX_HOST_DIR
 #define LOCK_FILE		"/run/tdx-module-update.lock"
 
 #define POLL_MS			100

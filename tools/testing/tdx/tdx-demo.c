@@ -32,7 +32,10 @@
 #include "tdx_td_test.h"
 #include "sha384.h"
 
-#define HOST		"/sys/devices/platform/tdx_host/"
+#ifndef TDX_HOST_DIR
+#define TDX_HOST_DIR	"/sys/devices/platform/tdx_host"
+#endif
+#define HOST		TDX_HOST_DIR "/"
 #define POLICY		"/sys/module/tdx_sim/parameters/policy"
 #define IMAGE		"/tmp/tdx-module.img"
 #define CLI		"/bin/tdx-module-update"

@@ -33,9 +33,23 @@ kernel: tree
 	@$(KUNIT) build $(KBUILD_ARGS) > $(B73)/kernel.out 2>&1 || \
 		{ tail -n 40 $(B73)/kernel.out; exit 1; }
 
-# The VM: busybox, the image maker and the checks of upstream's own
-# TDX init and runtime update against the simulated module.
-VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check
+# The VM: busybox, the image maker, the checks of upstream's own TDX
+# init and runtime update against the simulated module, and the demo with
+# the CLI, on upstream's faux tdx_host device.
+VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
+	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo
+HOST_DIR_FLAG := -DTDX_HOST_DIR='"/sys/devices/faux/tdx_host"'
+
+$(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(HOST_DIR_FLAG) -o $@ $<
+
+$(VM)/bin/tdx-demo: $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h \
+		    $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) $(HOST_DIR_FLAG) -I$(TDX)/uapi \
+		-I$(SELFTESTS) -o $@ $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c
+
 $(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
 			   $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
 			   $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
@@ -50,7 +64,9 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 			 $(TDX)/vm/motd
 	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
 
-# KUnit, then upstream's init and update in the VM; judge every log.
+# KUnit, then upstream's init and update in the VM, then the demo with
+# and without the gate; judge every log.
+CHECK_VM_RUNS_73 := demo demo-nogate
 check: tree $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
 	@start=$$(date +%s); \
@@ -66,10 +82,24 @@ check: tree $(VM)/initramfs.cpio.gz
 		$(VM)/initramfs.cpio.gz upstream $(VM)/upstream $(VM_TIMEOUT) \
 		$(ACCEL) || true; \
 	grep -E '^(not )?ok ' $(VM)/upstream/upstream.out || true; \
-	cat $(KOUT)/test.log $(VM)/upstream/console.log > $(B73)/console-all.log; \
+	echo "the demo (gate on, gate off)..."; \
+	set -- $(CHECK_VM_RUNS_73); echo "1..$$#" > $(VM)/runs.tap; n=0; \
+	logs=; \
+	for r in $(CHECK_VM_RUNS_73); do \
+		n=$$((n + 1)); \
+		if QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+			$(VM)/initramfs.cpio.gz $$r $(VM)/check-$$r \
+			$(VM_TIMEOUT) $(ACCEL); \
+		then echo "ok $$n $$r"; else echo "not ok $$n $$r"; fi \
+			>> $(VM)/runs.tap; \
+		grep -E '$(VM_SUMMARY)' $(VM)/check-$$r/$$r.out | cut -c1-76; \
+		logs="$$logs $(VM)/check-$$r/console.log"; \
+	done; \
+	cat $(KOUT)/test.log $(VM)/upstream/console.log $$logs \
+		> $(B73)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B73)/console-all.log $(B73)/kunit.json \
-		$(VM)/upstream/upstream.out
+		$(VM)/upstream/upstream.out $(VM)/runs.tap
 
 kunit: check
 
@@ -81,8 +111,14 @@ shell: kernel $(VM)/initramfs.cpio.gz
 		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
 		-serial mon:stdio -serial null
 
+# The demo: TD builds through the stand-in device, an update under the
+# gate (NOGATE=1: without it), every MRTD checked.
+run: kernel $(VM)/initramfs.cpio.gz
+	@echo "Booting the 7.3 test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
+	@QEMU_CPU=$(QEMU_CPU) $(call vm-judged,$(DEMO_RUN))
+
 # Not on this base yet.
-run stress vmfuzz bench bench-kernel patches patches-check check-kasan \
+stress vmfuzz bench bench-kernel patches patches-check check-kasan \
 vm-progs:
 	@echo "make $@ BASE=7.3: not on the 7.3 base yet" \
 		"(tools/testing/tdx/base-7.3/README.md)" >&2; exit 2
