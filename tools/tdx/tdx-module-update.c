@@ -142,6 +142,7 @@ struct result {
 	char version_before[ATTR_LEN];	/* "" if unreadable */
 	char version_after[ATTR_LEN];
 	char state_after[ATTR_LEN];
+	char backstop[ATTR_LEN];	/* update_backstop, "" if absent */
 	int committed;			/* "0" written to loading */
 	pid_t lock_holder;		/* OUT_LOCKED: its PID, 0 if unknown */
 };
@@ -673,6 +674,20 @@ static void release_lock(void)
 }
 
 /*
+ * What keeps this update out of a TD build, as update_backstop names it:
+ * the kernel's update gate always, and where the module offers
+ * UPDATE_COMPAT also the module's own refusal.
+ */
+static const char *backstop_text(const char *backstop)
+{
+	if (!strcmp(backstop, "avoid-compat-sensitive"))
+		return "avoid-compat-sensitive (the module offers UPDATE_COMPAT and refuses an update inside a TD build, behind the kernel's update gate)";
+	if (!strcmp(backstop, "none"))
+		return "none (the module lacks UPDATE_COMPAT, as every released module does; the kernel's update gate alone keeps the update out of TD builds)";
+	return backstop;
+}
+
+/*
  * Read and show the state before the update, and refuse early when the
  * update cannot work.  Returns 0 to go on, -1 with the outcome set.
  */
@@ -700,6 +715,11 @@ static int probe(struct result *res)
 			 ", num_remaining_updates %s", remaining);
 	info("TDX module version %s%s",
 	     version_err ? "unknown" : res->version_before, extra);
+	/* Kernels before the backstop have no such attribute */
+	if (!read_dev("update_backstop", res->backstop, sizeof(res->backstop)))
+		info("backstop: %s", backstop_text(res->backstop));
+	else
+		res->backstop[0] = '\0';
 
 	if (version_err == -ENXIO || (!state_err && !strcmp(state, "dead"))) {
 		set_outcome(res, OUT_DEAD,
@@ -1167,6 +1187,11 @@ static void report(const struct result *res)
 		       cancel_requested ? "true" : "false");
 		printf(", \"state_after\": ");
 		json_string(res->state_after);
+		printf(", \"backstop\": ");
+		if (*res->backstop)
+			json_string(res->backstop);
+		else
+			printf("null");
 		if (res->outcome == OUT_LOCKED && res->lock_holder)
 			printf(", \"lock_holder_pid\": %d",
 			       (int)res->lock_holder);
@@ -1249,6 +1274,8 @@ static void print_help(void)
 	       "\"\" on success or if nothing was uploaded), \"version_before\",\n"
 	       "\"version_after\", \"elapsed_ms\" (run time of the tool),\n"
 	       "\"cancel_requested\", \"state_after\" (update_state at the end),\n"
+	       "\"backstop\" (update_backstop: \"none\" or \"avoid-compat-sensitive\";\n"
+	       "null where the kernel has no such attribute or it was not read),\n"
 	       "\"lock_holder_pid\" (for \"locked\": the holder's PID; else, or if\n"
 	       "unknown, null)}.\n"
 	       "\n"

@@ -723,8 +723,33 @@ test_json_success()
 		'j["version_after"] == "1.5.08"' 'j["state_after"] == "idle"' \
 		'j["cancel_requested"] is False' \
 		'isinstance(j["elapsed_ms"], int) and j["elapsed_ms"] >= 600' \
-		'j.get("lock_holder_pid", 0) is None' 'len(j) == 9'
+		'j.get("lock_holder_pid", 0) is None' \
+		'j.get("backstop", 0) is None' 'len(j) == 10'
 	[[ -z $ERR ]] || fail "--json printed on stderr: $ERR"
+}
+
+t test_backstop_shown
+test_backstop_shown()
+{
+	local b
+
+	for b in none avoid-compat-sensitive; do
+		make_tree "backstop-$b"
+		echo "$b" > "$DEV/update_backstop"
+		start_fake
+		run_tool "$IMG"
+		expect_rc 0
+		[[ $OUT$ERR == *"backstop: $b ("* ]] ||
+			fail "backstop $b not shown: $OUT$ERR"
+		stop_fake
+		make_tree "backstop-json-$b"
+		echo "$b" > "$DEV/update_backstop"
+		start_fake
+		run_tool --json "$IMG"
+		expect_rc 0
+		expect_json "j[\"backstop\"] == \"$b\""
+		stop_fake
+	done
 }
 
 t test_json_error
