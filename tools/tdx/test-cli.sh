@@ -538,9 +538,11 @@ t test_cancel_before_wait
 test_cancel_before_wait()
 {
 	# A cancel while the image is prepared is dropped by the driver; the
-	# tool must repeat it once the update waits for TD builds
+	# tool must repeat it once the update waits for TD builds.  The
+	# preparation lasts long enough for the signal and the tool's cancel
+	# to land inside it on a loaded machine (600 ms did not, once).
 	make_tree early
-	F_PREPARE_MS=600 F_BUILDS=1 F_WAIT_MS=10000
+	F_PREPARE_MS=2000 F_BUILDS=1 F_WAIT_MS=10000
 	start_fake
 	start_tool "$IMG"
 	wait_for "$FW/status" preparing
