@@ -3,7 +3,10 @@
 #
 # test-cli.sh - test tdx-module-update against a faked sysfs tree
 #
-# Usage: test-cli.sh PATH-TO-tdx-module-update
+# Usage: [TDX_HOST_DIR=DIR] test-cli.sh PATH-TO-tdx-module-update
+#
+# TDX_HOST_DIR: where the tool was built to find the tdx_host device
+# (its TDX_HOST_DIR), default /sys/devices/platform/tdx_host.
 #
 # Builds nothing.  Every case creates a fresh fake sysfs tree in a temporary
 # directory and points the tool at it with TDX_SYSFS_ROOT.  Cases that upload
@@ -33,6 +36,7 @@ if [[ $# -ne 1 || ! -x $1 ]]; then
 	exit 2
 fi
 TOOL=$(realpath "$1")
+HOST_DIR=${TDX_HOST_DIR:-/sys/devices/platform/tdx_host}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tdx-cli-test.XXXXXX") || exit 2
 FAKE_PID=
 HOLDER=
@@ -57,7 +61,7 @@ make_tree()
 {
 	ROOT=$TMP/$1
 	FW=$ROOT/sys/class/firmware/tdx_module
-	DEV=$ROOT/sys/devices/platform/tdx_host
+	DEV=$ROOT$HOST_DIR
 	LOG=$ROOT/fake.log
 	IMG=$ROOT/image.bin
 	LOCKF=$ROOT/run/tdx-module-update.lock

@@ -64,7 +64,11 @@
 #define FW_CANCEL		FW_DIR "/cancel"
 #define FW_REMAINING_SIZE	FW_DIR "/remaining_size"
 
-#define HOST_DIR		"/sys/devices/platform/tdx_host"
+/* The tdx_host device: platform on the 6.12 series, faux on 7.3 */
+#ifndef TDX_HOST_DIR
+#define TDX_HOST_DIR		"/sys/devices/platform/tdx_host"
+#endif
+#define HOST_DIR		TDX_HOST_DIR
 #define HOST_VERSION		HOST_DIR "/version"
 #define HOST_SEAMLDR_VERSION	HOST_DIR "/seamldr_version"
 #define HOST_REMAINING		HOST_DIR "/num_remaining_updates"

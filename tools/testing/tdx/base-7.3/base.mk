@@ -37,7 +37,8 @@ kernel: tree
 # init and runtime update against the simulated module, and the demo with
 # the CLI, on upstream's faux tdx_host device.
 VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
-	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo
+	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
+	    $(VM)/bin/tdx_update_test
 HOST_DIR_FLAG := -DTDX_HOST_DIR='"/sys/devices/faux/tdx_host"'
 
 $(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
@@ -49,6 +50,13 @@ $(VM)/bin/tdx-demo: $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.
 	@mkdir -p $(VM)/bin
 	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) $(HOST_DIR_FLAG) -I$(TDX)/uapi \
 		-I$(SELFTESTS) -o $@ $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c
+
+$(VM)/bin/tdx_update_test: tree $(wildcard $(SELFTESTS)/*.[ch]) $(SELFTESTS)/Makefile
+	@mkdir -p $(VM)/bin
+	$(MAKE) -s -C $(SELFTESTS) OUTPUT=$(VM)/bin \
+		KSRC=$(SRC)/tools/testing/selftests TDX=$(TDX) \
+		ARCH_TDX=$(REPO)/arch/x86/virt/vmx/tdx \
+		TDX_HOST_DIR=/sys/devices/faux/tdx_host
 
 $(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
 			   $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
@@ -64,11 +72,15 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 			 $(TDX)/vm/motd
 	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
 
-# KUnit, then upstream's init and update in the VM, then the demo with
-# and without the gate; judge every log.
+# The CLI's tests (faked sysfs, faux device path), KUnit, then upstream's
+# init and update in the VM, the selftests, and the demo with and without
+# the gate; judge every log.
 CHECK_VM_RUNS_73 := demo demo-nogate
 check: tree $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
+	@TDX_HOST_DIR=/sys/devices/faux/tdx_host bash \
+		$(REPO)/tools/tdx/test-cli.sh $(VM)/bin/tdx-module-update \
+		> $(B73)/cli.tap 2> $(B73)/cli.err || true
 	@start=$$(date +%s); \
 	rm -f $(KOUT)/test.log $(B73)/kunit.json; \
 	$(KUNIT) run $(KUNIT_ARGS) --json=$(B73)/kunit.json $(SUITE) \
@@ -82,6 +94,11 @@ check: tree $(VM)/initramfs.cpio.gz
 		$(VM)/initramfs.cpio.gz upstream $(VM)/upstream $(VM_TIMEOUT) \
 		$(ACCEL) || true; \
 	grep -E '^(not )?ok ' $(VM)/upstream/upstream.out || true; \
+	echo "the selftests in the VM..."; \
+	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+		$(VM)/initramfs.cpio.gz selftests $(VM)/out $(VM_TIMEOUT) \
+		$(ACCEL) || true; \
+	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
 	echo "the demo (gate on, gate off)..."; \
 	set -- $(CHECK_VM_RUNS_73); echo "1..$$#" > $(VM)/runs.tap; n=0; \
 	logs=; \
@@ -95,11 +112,12 @@ check: tree $(VM)/initramfs.cpio.gz
 		grep -E '$(VM_SUMMARY)' $(VM)/check-$$r/$$r.out | cut -c1-76; \
 		logs="$$logs $(VM)/check-$$r/console.log"; \
 	done; \
-	cat $(KOUT)/test.log $(VM)/upstream/console.log $$logs \
-		> $(B73)/console-all.log; \
+	cat $(KOUT)/test.log $(VM)/upstream/console.log \
+		$(VM)/out/console.log $$logs > $(B73)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B73)/console-all.log $(B73)/kunit.json \
-		$(VM)/upstream/upstream.out $(VM)/runs.tap
+		$(B73)/cli.tap $(VM)/upstream/upstream.out \
+		$(VM)/out/selftests.out $(VM)/runs.tap
 
 kunit: check
 
