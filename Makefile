@@ -65,6 +65,9 @@ SELFTESTS := $(REPO)/tools/testing/selftests/tdx_host
 VM_TIMEOUT ?= 1200
 # The VM runs of make check after the selftests, NAME[:OPTS] (OPTS: the
 # program's arguments, comma-separated), and what each prints for us.
+# make stress and make vmfuzz run longer than make check does.
+STRESS_SECONDS ?= 300
+VMFUZZ_SECONDS ?= 120
 CHECK_STRESS_SECONDS ?= 60
 CHECK_VMFUZZ_SECONDS ?= 30
 CHECK_VM_RUNS := demo demo-nogate faults \
@@ -228,8 +231,6 @@ check: tree user $(VM)/initramfs.cpio.gz
 kunit: check
 
 # ---- Reliability: stress and the VM fuzzer, alone and at full length ----
-STRESS_SECONDS ?= 300
-VMFUZZ_SECONDS ?= 120
 
 stress: kernel $(VM)/initramfs.cpio.gz
 	@echo "stress: $(STRESS_SECONDS) s in the VM (STRESS_SECONDS=)..."

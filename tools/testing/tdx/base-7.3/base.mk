@@ -38,8 +38,16 @@ kernel: tree
 # the CLI, on upstream's faux tdx_host device.
 VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
 	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
-	    $(VM)/bin/tdx_update_test
+	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress
 HOST_DIR_FLAG := -DTDX_HOST_DIR='"/sys/devices/faux/tdx_host"'
+
+VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
+VMLIB_DEPS := $(VMLIB_SRC) $(TDX)/tdx_vmlib.h $(SELFTESTS)/sha384.h \
+	      $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
+$(VM)/bin/tdx-%: $(TDX)/tdx-%.c $(VMLIB_DEPS)
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) $(HOST_DIR_FLAG) -I$(TDX)/uapi \
+		-I$(SELFTESTS) -o $@ $< $(VMLIB_SRC) -lm
 
 $(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(VM)/bin
@@ -75,7 +83,9 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 # The CLI's tests (faked sysfs, faux device path), KUnit, then upstream's
 # init and update in the VM, the selftests, and the demo with and without
 # the gate; judge every log.
-CHECK_VM_RUNS_73 := demo demo-nogate
+CHECK_VM_RUNS_73 := demo demo-nogate \
+		    stress:--seconds,$(CHECK_STRESS_SECONDS) \
+		    vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
 check: tree $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
 	@TDX_HOST_DIR=/sys/devices/faux/tdx_host bash \
@@ -99,18 +109,19 @@ check: tree $(VM)/initramfs.cpio.gz
 		$(VM)/initramfs.cpio.gz selftests $(VM)/out $(VM_TIMEOUT) \
 		$(ACCEL) || true; \
 	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
-	echo "the demo (gate on, gate off)..."; \
+	echo "the demo (gate on, gate off), stress, VM fuzz..."; \
 	set -- $(CHECK_VM_RUNS_73); echo "1..$$#" > $(VM)/runs.tap; n=0; \
 	logs=; \
 	for r in $(CHECK_VM_RUNS_73); do \
-		n=$$((n + 1)); \
+		n=$$((n + 1)); name=$${r%%:*}; opts=$${r#"$$name"}; \
 		if QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
-			$(VM)/initramfs.cpio.gz $$r $(VM)/check-$$r \
-			$(VM_TIMEOUT) $(ACCEL); \
-		then echo "ok $$n $$r"; else echo "not ok $$n $$r"; fi \
+			$(VM)/initramfs.cpio.gz $$name $(VM)/check-$$name \
+			$(VM_TIMEOUT) $(ACCEL) "$${opts#:}"; \
+		then echo "ok $$n $$name"; else echo "not ok $$n $$name"; fi \
 			>> $(VM)/runs.tap; \
-		grep -E '$(VM_SUMMARY)' $(VM)/check-$$r/$$r.out | cut -c1-76; \
-		logs="$$logs $(VM)/check-$$r/console.log"; \
+		grep -E '$(VM_SUMMARY)' $(VM)/check-$$name/$$name.out | \
+			cut -c1-76; \
+		logs="$$logs $(VM)/check-$$name/console.log"; \
 	done; \
 	cat $(KOUT)/test.log $(VM)/upstream/console.log \
 		$(VM)/out/console.log $$logs > $(B73)/console-all.log; \
@@ -135,8 +146,16 @@ run: kernel $(VM)/initramfs.cpio.gz
 	@echo "Booting the 7.3 test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
 	@QEMU_CPU=$(QEMU_CPU) $(call vm-judged,$(DEMO_RUN))
 
+stress: kernel $(VM)/initramfs.cpio.gz
+	@echo "stress: $(STRESS_SECONDS) s in the VM (STRESS_SECONDS=)..."
+	@QEMU_CPU=$(QEMU_CPU) $(call vm-judged,stress,--seconds$(comma)$(STRESS_SECONDS))
+
+vmfuzz: kernel $(VM)/initramfs.cpio.gz
+	@echo "fuzzing the test device and the attributes for $(VMFUZZ_SECONDS) s..."
+	@QEMU_CPU=$(QEMU_CPU) $(call vm-judged,vmfuzz,--seconds$(comma)$(VMFUZZ_SECONDS))
+
 # Not on this base yet.
-stress vmfuzz bench bench-kernel patches patches-check check-kasan \
+bench bench-kernel patches patches-check check-kasan \
 vm-progs:
 	@echo "make $@ BASE=7.3: not on the 7.3 base yet" \
 		"(tools/testing/tdx/base-7.3/README.md)" >&2; exit 2
