@@ -38,7 +38,7 @@ kernel: tree
 # the CLI, on upstream's faux tdx_host device.
 VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
 	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
-	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress
+	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress $(VM)/bin/tdx-faults
 HOST_DIR_FLAG := -DTDX_HOST_DIR='"/sys/devices/faux/tdx_host"'
 
 VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
@@ -48,6 +48,13 @@ $(VM)/bin/tdx-%: $(TDX)/tdx-%.c $(VMLIB_DEPS)
 	@mkdir -p $(VM)/bin
 	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) $(HOST_DIR_FLAG) -I$(TDX)/uapi \
 		-I$(SELFTESTS) -o $@ $< $(VMLIB_SRC) -lm
+
+# The fault campaign, re-derived for upstream's update (tree/ here).
+$(VM)/bin/tdx-faults: $(OVERLAY)/tree/tools/testing/tdx/tdx-faults.c \
+		      $(VMLIB_DEPS)
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) $(HOST_DIR_FLAG) -I$(TDX)/uapi \
+		-I$(SELFTESTS) -I$(TDX) -o $@ $< $(VMLIB_SRC) -lm
 
 $(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(VM)/bin
@@ -83,7 +90,7 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 # The CLI's tests (faked sysfs, faux device path), KUnit, then upstream's
 # init and update in the VM, the selftests, and the demo with and without
 # the gate; judge every log.
-CHECK_VM_RUNS_73 := demo demo-nogate \
+CHECK_VM_RUNS_73 := demo demo-nogate faults \
 		    stress:--seconds,$(CHECK_STRESS_SECONDS) \
 		    vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
 check: tree $(VM)/initramfs.cpio.gz
@@ -109,7 +116,7 @@ check: tree $(VM)/initramfs.cpio.gz
 		$(VM)/initramfs.cpio.gz selftests $(VM)/out $(VM_TIMEOUT) \
 		$(ACCEL) || true; \
 	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
-	echo "the demo (gate on, gate off), stress, VM fuzz..."; \
+	echo "the demo (gate on, gate off), the fault campaign, stress, VM fuzz..."; \
 	set -- $(CHECK_VM_RUNS_73); echo "1..$$#" > $(VM)/runs.tap; n=0; \
 	logs=; \
 	for r in $(CHECK_VM_RUNS_73); do \
@@ -128,7 +135,8 @@ check: tree $(VM)/initramfs.cpio.gz
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B73)/console-all.log $(B73)/kunit.json \
 		$(B73)/cli.tap $(VM)/upstream/upstream.out \
-		$(VM)/out/selftests.out $(VM)/runs.tap
+		$(VM)/out/selftests.out $(VM)/runs.tap \
+		$(VM)/check-faults/faults.out
 
 kunit: check
 
