@@ -680,10 +680,15 @@ static void release_lock(void)
  */
 static const char *backstop_text(const char *backstop)
 {
+	static const char * const texts[] = {
+		"avoid-compat-sensitive (the module offers UPDATE_COMPAT and refuses an update inside a TD build, behind the kernel's update gate)",
+		"none (the module lacks UPDATE_COMPAT, as every released module does; the kernel's update gate alone keeps the update out of TD builds)",
+	};
+
 	if (!strcmp(backstop, "avoid-compat-sensitive"))
-		return "avoid-compat-sensitive (the module offers UPDATE_COMPAT and refuses an update inside a TD build, behind the kernel's update gate)";
+		return texts[0];
 	if (!strcmp(backstop, "none"))
-		return "none (the module lacks UPDATE_COMPAT, as every released module does; the kernel's update gate alone keeps the update out of TD builds)";
+		return texts[1];
 	return backstop;
 }
 

@@ -126,7 +126,7 @@
 #define MOD_MIN_HANDOFF		2
 /* TDX_FEATURES0 of the real release 1.5.06: no UPDATE_COMPAT (bit 47) */
 #define F0_RELEASE		0x2E1F0FBFULL
-#define F0_UPDATE_COMPAT	(1ULL << 47)
+#define F0_UPDATE_COMPAT	0x800000000000ULL
 
 /* fw_upload's "error" attribute, "" (shown "ok") on success */
 #define E_OK		"ok"
@@ -148,9 +148,9 @@ enum end_state {
 };
 
 /* How the row's machine differs from the usual one */
-#define M_COMPAT	(1U << 0)	/* the module offers UPDATE_COMPAT */
-#define M_NO_ROOM	(1U << 1)	/* the P-SEAMLDR takes no more updates */
-#define M_CPU1_OFFLINE	(1U << 2)	/* CPU 1 offline during the upload */
+#define M_COMPAT	0x1U	/* the module offers UPDATE_COMPAT */
+#define M_NO_ROOM	0x2U	/* the P-SEAMLDR takes no more updates */
+#define M_CPU1_OFFLINE	0x4U	/* CPU 1 offline during the upload */
 
 enum image_kind {
 	IMG_GOOD, IMG_TOO_SHORT, IMG_BAD_VERSION, IMG_BAD_SIGNATURE,
@@ -1052,7 +1052,8 @@ out:
 	free(img.data);
 	free(img_new.data);
 	free(img_next.data);
-	img_new.data = img_next.data = NULL;
+	img_new.data = NULL;
+	img_next.data = NULL;
 }
 
 int main(void)
