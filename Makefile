@@ -45,7 +45,9 @@ BASE ?= 6.12
 DEB_PKGS := linux-source-6.12 qemu-system-x86 build-essential flex bison bc \
 	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static \
 	    strace
-KUNIT = cd $(SRC) && python3 tools/testing/kunit/kunit.py
+# kunit.py asks QEMU for KVM first; the wrapper keeps it to ACCEL.
+KUNIT = cd $(SRC) && PATH=$(TDX)/vm/kunit-qemu:$$PATH \
+	TDX_QEMU_ACCEL=$(ACCEL) python3 tools/testing/kunit/kunit.py
 KBUILD_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
 	      --jobs=$(JOBS)
 KUNIT_ARGS = $(KBUILD_ARGS) --timeout=$(KUNIT_TIMEOUT) \
