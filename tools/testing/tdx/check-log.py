@@ -94,10 +94,19 @@ def main():
     log = open(sys.argv[1], errors='replace').read()
     results = []
     if len(sys.argv) > 2 and sys.argv[2] != '-':
+        kunit = {}
         try:
-            walk(json.load(open(sys.argv[2])), None, results)
+            kunit = json.load(open(sys.argv[2]))
         except (OSError, ValueError) as e:
             print(f'check-log: cannot read KUnit results: {e}')
+        before = len(results)
+        walk(kunit, None, results)
+        # A kernel that never ran its tests (it died at boot, say) gives
+        # kunit.py nothing to parse: that is a failure, not zero tests.
+        errors = kunit.get('misc', {}).get('errors', 0)
+        if len(results) == before or errors:
+            results.append(('kunit', f'KUnit run: {len(results) - before} '
+                            f'cases, {errors} errors from kunit.py', 'FAIL'))
     for tap in sys.argv[3:]:
         name = os.path.splitext(os.path.basename(tap))[0]
         plan, seen = None, 0
