@@ -17,6 +17,7 @@
 #include "tdx_blob.h"
 #include "tdx_sim_abi.h"
 #include "tdx_sim.h"
+#include "tdx_sim_td.h"
 
 /*
  * An image of the running module with update number @update and
@@ -62,35 +63,14 @@ static int update_to(struct kunit *test, u64 features0)
 	return ret;
 }
 
-/* A TD, built by hand through the kernel's TDX wrappers, as KVM does. */
-struct test_td {
-	struct tdx_td td;
-	int hkid;
-};
-
-/* Create @t and start its build: it is update-sensitive from here. */
-static void td_build_start(struct kunit *test, struct test_td *t)
+/*
+ * Start a TD build through the kernel's TDX wrappers, as KVM does
+ * (tdx_sim_td.c), without a build hold: it is update-sensitive from here.
+ */
+static void td_build_start(struct kunit *test, struct tdx_sim_td *t)
 {
-	void *params = kunit_kzalloc(test, 1024, GFP_KERNEL);
-	u64 err;
-
-	KUNIT_ASSERT_NOT_NULL(test, params);
-	t->td.tdr_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	KUNIT_ASSERT_NOT_NULL(test, t->td.tdr_page);
-	t->hkid = tdx_guest_keyid_alloc();
-	KUNIT_ASSERT_GE(test, t->hkid, 0);
-	KUNIT_ASSERT_EQ(test, tdh_mng_create(&t->td, t->hkid), TDX_SUCCESS);
-	KUNIT_ASSERT_EQ(test, tdh_mng_key_config(&t->td), TDX_SUCCESS);
-	KUNIT_ASSERT_EQ(test, tdh_mng_init(&t->td, virt_to_phys(params), &err),
-			TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(t, 1), 0);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1);
-}
-
-static void td_destroy(struct test_td *t)
-{
-	tdh_mng_key_freeid(&t->td);
-	tdx_guest_keyid_free(t->hkid);
-	__free_page(t->td.tdr_page);
 }
 
 /* After a failed update: power-cycle, then update to bring TDX back. */
@@ -278,7 +258,7 @@ static void tdx_seamldr_backstop(struct kunit *test)
 {
 	struct tdx_sim_module_desc run, before;
 	unsigned long installs;
-	struct test_td t = {};
+	struct tdx_sim_td t = {};
 	u64 features0;
 
 	tdx_sim_running_module(&run);
@@ -295,7 +275,7 @@ static void tdx_seamldr_backstop(struct kunit *test)
 	tdx_sim_running_module(&run);
 	KUNIT_EXPECT_EQ(test, run.update, before.update);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1);
-	td_destroy(&t);
+	tdx_sim_td_destroy(&t);
 
 	KUNIT_EXPECT_EQ(test, update_to(test, features0), 0);
 }
@@ -309,13 +289,18 @@ static void tdx_seamldr_backstop(struct kunit *test)
 static void tdx_seamldr_no_backstop_without_update_compat(struct kunit *test)
 {
 	struct tdx_sim_module_desc run;
-	struct test_td t = {};
+	struct tdx_sim_td t = {};
 
+	/* An earlier suite may have left a module with the bit running. */
+	tdx_sim_running_module(&run);
+	if (run.features0 & TDX_FEATURES0_UPDATE_COMPAT)
+		KUNIT_ASSERT_EQ(test, update_to(test, run.features0 &
+						~TDX_FEATURES0_UPDATE_COMPAT), 0);
 	tdx_sim_running_module(&run);
 	KUNIT_ASSERT_FALSE(test, run.features0 & TDX_FEATURES0_UPDATE_COMPAT);
 	td_build_start(test, &t);
 	KUNIT_EXPECT_EQ(test, update_to(test, run.features0), 0);
-	td_destroy(&t);
+	tdx_sim_td_destroy(&t);
 }
 
 static int tdx_seamldr_test_init(struct kunit *test)

@@ -25,9 +25,15 @@
  *  - TDH.SYS.INIT after all CPUs installed, TDH.SYS.LP.INIT on each CPU,
  *    TDH.SYS.UPDATE after all of them: imports the handoff data if the new
  *    module accepts its version, and the TDs run on.
- *  - TD build: TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG, TDH.MNG.INIT,
- *    TDH.MEM.PAGE.ADD, TDH.MR.EXTEND, TDH.MR.FINALIZE, TDH.MNG.RD (the
- *    MRTD) and TDH.MNG.KEY.FREEID (teardown, simplified to one call).
+ *  - TD build: TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG, TDH.MNG.ADDCX (every
+ *    TDCS page before TDH.MNG.INIT), TDH.MNG.INIT, TDH.MEM.PAGE.ADD,
+ *    TDH.MR.EXTEND, TDH.MR.FINALIZE, TDH.MNG.RD (the MRTD).
+ *  - TD teardown in the module's order: TDH.MNG.VPFLUSHDONE,
+ *    TDH.PHYMEM.CACHE.WB on every package, TDH.MNG.KEY.FREEID, then
+ *    TDH.PHYMEM.PAGE.RECLAIM of each page the TD owns, its TDR last, and
+ *    TDH.PHYMEM.PAGE.WBINVD of pages the module no longer owns.  Page
+ *    ownership is kept in a page metadata table (the PAMT), so a page
+ *    can belong to one TD only and is reclaimed once.
  *
  * The MRTD is a real SHA-384 over 128-byte records, one per page added
  * ("MEM.PAGE.ADD", GPA) and per chunk measured ("MR.EXTEND", GPA, then
@@ -50,6 +56,7 @@
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kstrtox.h>
+#include <linux/memblock.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -169,6 +176,8 @@ enum sim_td_state {
 	TD_KEYED,		/* TDH.MNG.KEY.CONFIG done */
 	TD_BUILDING,		/* TDH.MNG.INIT done: update-sensitive */
 	TD_RUNNABLE,		/* TDH.MR.FINALIZE done */
+	TD_FLUSHED,		/* TDH.MNG.VPFLUSHDONE done: caches to write back */
+	TD_TEARDOWN,		/* TDH.MNG.KEY.FREEID done: pages to reclaim */
 };
 
 struct sim_td {
@@ -183,6 +192,9 @@ struct sim_td {
 	u64 page_gpa;
 	u64 page_hpa;
 	bool page_valid;
+	unsigned int tdcx;	/* TDCS pages added (TDH.MNG.ADDCX) */
+	unsigned int children;	/* pages it owns besides its TDR */
+	u64 wb_pending;		/* packages still to write back, by id */
 };
 
 struct sim_tdmr {
@@ -226,6 +238,18 @@ static struct sim_state {
 	unsigned long calls[TDX_SIM_NR_LEAVES];
 	unsigned long seamldr_overlaps;
 } sim;
+
+/*
+ * The module's page metadata (PAMT), one entry per page frame below
+ * sim_pamt_pages: 0 for a page the module does not own, else the owning
+ * TD's slot + 1 in bits 11:0 and the page type (TDX_PT_*) above.
+ * Allocated at init, then under sim_lock; it goes with the TDs.
+ */
+static u16 *sim_pamt;
+static unsigned long sim_pamt_pages;
+#define PAMT_TD_MASK		0xfff
+#define PAMT_TYPE_SHIFT		12
+static_assert(SIM_MAX_TDS < PAMT_TD_MASK);
 
 /*
  * The calls of the kernel's boot-time initialization, counted up to the
@@ -431,6 +455,50 @@ static struct sim_td *find_td(u64 tdr_pa)
 static bool page_aligned_pa(u64 pa)
 {
 	return pa && IS_ALIGNED(pa, TDX_PAGE_SIZE);
+}
+
+/* The PAMT entry of the page at @pa, or NULL if that is no TDX page. */
+static u16 *pamt_entry(u64 pa)
+{
+	if (!sim_pamt || !page_aligned_pa(pa) ||
+	    PHYS_PFN(pa) >= sim_pamt_pages)
+		return NULL;
+	return &sim_pamt[PHYS_PFN(pa)];
+}
+
+/* Give the page at @pa to @td as a page of @type, if no TD owns it. */
+static u64 pamt_assign(struct sim_td *td, u64 pa, unsigned int type)
+{
+	u16 *e = pamt_entry(pa);
+
+	if (!e)
+		return TDX_OPERAND_INVALID;
+	if (*e)
+		return TDX_PAGE_METADATA_INCORRECT;
+	*e = type << PAMT_TYPE_SHIFT | (td - sim.tds + 1);
+	return TDX_SUCCESS;
+}
+
+/* Every TD is gone (the module was disabled or lost): so are its pages. */
+static void forget_tds(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_MAX_TDS; i++)
+		sim.tds[i].state = TD_FREE;
+	if (sim_pamt)
+		memset(sim_pamt, 0, sim_pamt_pages * sizeof(*sim_pamt));
+}
+
+/* The packages with a CPU, as a bitmap of package ids. */
+static u64 present_packages(void)
+{
+	unsigned int cpu;
+	u64 pkgs = 0;
+
+	for_each_present_cpu(cpu)
+		pkgs |= BIT_ULL(topology_physical_package_id(cpu) % 64);
+	return pkgs;
 }
 
 /* ---- Module leaves -------------------------------------------------- */
@@ -660,26 +728,20 @@ static u64 sys_tdmr_init(struct tdx_module_args *a)
 /* TDH.SYS.DISABLE: at reboot, power-off and kexec.  The TDs are gone. */
 static u64 sys_disable(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < SIM_MAX_TDS; i++)
-		sim.tds[i].state = TD_FREE;
+	forget_tds();
 	sim.phase = SIM_DISABLED;
 	return TDX_SUCCESS;
 }
 
 static u64 sys_update(void)
 {
-	unsigned int i;
-
 	if (sim.phase != SIM_UPDATE_INIT || !all_cpus(&sim.lp_initialized))
 		return TDX_SYS_STATE_INCORRECT;
 
 	if (sim.handoff_written < sim.staged.min_handoff_version ||
 	    sim.handoff_written > sim.staged.handoff_version) {
 		/* The handoff data cannot be imported: every TD is lost. */
-		for (i = 0; i < SIM_MAX_TDS; i++)
-			sim.tds[i].state = TD_FREE;
+		forget_tds();
 		sim.phase = SIM_NO_MODULE;
 		return TDX_SYS_INVALID_HANDOFF;
 	}
@@ -833,9 +895,14 @@ static u64 td_create(struct tdx_module_args *a)
 	for (i = 0; i < SIM_MAX_TDS; i++) {
 		struct sim_td *td = &sim.tds[i];
 
+		u64 status;
+
 		if (td->state != TD_FREE)
 			continue;
 		memset(td, 0, sizeof(*td));
+		status = pamt_assign(td, a->rcx, TDX_PT_TDR);
+		if (status)
+			return status;
 		td->state = TD_CREATED;
 		td->tdr_pa = a->rcx;
 		td->hkid = a->rdx;
@@ -852,9 +919,24 @@ static u64 td_key_config(struct sim_td *td)
 	return TDX_SUCCESS;
 }
 
+/* TDH.MNG.ADDCX: RCX = a TDCS page, after the key, before TDH.MNG.INIT. */
+static u64 td_addcx(struct sim_td *td, u64 pa)
+{
+	u64 status;
+
+	if (td->state != TD_KEYED || td->tdcx == SIM_TDCS_PAGES)
+		return TDX_OP_STATE_INCORRECT;
+	status = pamt_assign(td, pa, TDX_PT_TDCX);
+	if (status)
+		return status;
+	td->tdcx++;
+	td->children++;
+	return TDX_SUCCESS;
+}
+
 static u64 td_init(struct sim_td *td)
 {
-	if (td->state != TD_KEYED)
+	if (td->state != TD_KEYED || td->tdcx != SIM_TDCS_PAGES)
 		return TDX_OP_STATE_INCORRECT;
 	td->state = TD_BUILDING;
 	td->hashed = 0;
@@ -864,11 +946,17 @@ static u64 td_init(struct sim_td *td)
 
 static u64 td_page_add(struct sim_td *td, struct tdx_module_args *a)
 {
+	u64 status;
+
 	if (td->state != TD_BUILDING)
 		return TDX_OP_STATE_INCORRECT;
 	if (!IS_ALIGNED(a->rcx, TDX_PAGE_SIZE) || !page_aligned_pa(a->r8) ||
 	    !page_aligned_pa(a->r9))
 		return TDX_OPERAND_INVALID;
+	status = pamt_assign(td, a->r8, TDX_PT_REG);
+	if (status)
+		return status;
+	td->children++;
 
 	memcpy(phys_to_virt(a->r8), phys_to_virt(a->r9), TDX_PAGE_SIZE);
 	td->page_gpa = a->rcx;
@@ -914,6 +1002,103 @@ static u64 td_rd(struct sim_td *td, struct tdx_module_args *a)
 	return TDX_SUCCESS;
 }
 
+/*
+ * TDH.MNG.VPFLUSHDONE: the TD has no vCPU associated with any CPU (the
+ * simulated TDs have no vCPUs); its build, if any, is over, and its
+ * HKID's cache lines must be written back on every package.
+ */
+static u64 td_vpflushdone(struct sim_td *td)
+{
+	if (td->state < TD_CREATED || td->state > TD_RUNNABLE)
+		return TDX_OP_STATE_INCORRECT;
+	td->state = TD_FLUSHED;
+	td->wb_pending = present_packages();
+	return TDX_SUCCESS;
+}
+
+/* TDH.MNG.KEY.FREEID: once the caches are written back everywhere. */
+static u64 td_key_freeid(struct sim_td *td)
+{
+	if (td->state != TD_FLUSHED)
+		return TDX_OP_STATE_INCORRECT;
+	if (td->wb_pending)
+		return TDX_KEY_STATE_INCORRECT;
+	td->state = TD_TEARDOWN;
+	return TDX_SUCCESS;
+}
+
+/* TDH.PHYMEM.CACHE.WB: RCX = resume flag.  This package, every HKID. */
+static u64 phymem_cache_wb(struct tdx_module_args *a, int cpu)
+{
+	u64 pkg = BIT_ULL(topology_physical_package_id(cpu) % 64);
+	bool done = false;
+	unsigned int i;
+
+	if (a->rcx > 1)
+		return TDX_OPERAND_INVALID;
+	for (i = 0; i < SIM_MAX_TDS; i++) {
+		struct sim_td *td = &sim.tds[i];
+
+		if (td->state == TD_FLUSHED && (td->wb_pending & pkg)) {
+			td->wb_pending &= ~pkg;
+			done = true;
+		}
+	}
+	return done ? TDX_SUCCESS : TDX_NO_HKID_READY_TO_WBCACHE;
+}
+
+/*
+ * TDH.PHYMEM.PAGE.RECLAIM: RCX = a page of a TD in teardown, its TDR
+ * only once it owns no other page.  Returns the page's type, owner and
+ * size (0: 4 KiB) in RCX, RDX, R8.
+ */
+static u64 phymem_page_reclaim(struct tdx_module_args *a)
+{
+	u16 *e = pamt_entry(a->rcx);
+	unsigned int type;
+	struct sim_td *td;
+
+	if (!e)
+		return TDX_OPERAND_INVALID;
+	if (!*e)
+		return TDX_PAGE_METADATA_INCORRECT;
+	td = &sim.tds[(*e & PAMT_TD_MASK) - 1];
+	type = *e >> PAMT_TYPE_SHIFT;
+	if (td->state != TD_TEARDOWN)
+		return TDX_OP_STATE_INCORRECT;
+	if (type == TDX_PT_TDR && td->children)
+		return TDX_TD_ASSOCIATED_PAGES_EXIST;
+
+	*e = 0;
+	a->rcx = type;
+	a->rdx = td->tdr_pa;
+	a->r8 = 0;
+	if (type == TDX_PT_TDR)
+		td->state = TD_FREE;
+	else
+		td->children--;
+	return TDX_SUCCESS;
+}
+
+/*
+ * TDH.PHYMEM.PAGE.WBINVD: RCX = a page's address with a TDX KeyID in the
+ * bits above the physical address bits; the page must not belong to the
+ * module any more.
+ */
+static u64 phymem_page_wbinvd(struct tdx_module_args *a)
+{
+	unsigned int bits = boot_cpu_data.x86_phys_bits;
+	u64 keyid = a->rcx >> bits;
+	u16 *e = pamt_entry(a->rcx & (BIT_ULL(bits) - 1));
+
+	if (!e || keyid < SIM_GLOBAL_KEYID ||
+	    keyid >= SIM_GLOBAL_KEYID + SIM_NR_TDX_KEYIDS)
+		return TDX_OPERAND_INVALID;
+	if (*e)
+		return TDX_PAGE_METADATA_INCORRECT;
+	return TDX_SUCCESS;
+}
+
 static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
 {
 	struct sim_td *td;
@@ -921,15 +1106,17 @@ static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
 	if (leaf == TDH_MNG_CREATE)
 		return td_create(a);
 
-	/* TDH.MEM.PAGE.ADD and TDH.MR.EXTEND take the TDR in RDX. */
-	td = find_td(leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MR_EXTEND ?
-		     a->rdx : a->rcx);
+	/* These take the TDR in RDX, a page in RCX. */
+	td = find_td(leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MR_EXTEND ||
+		     leaf == TDH_MNG_ADDCX ? a->rdx : a->rcx);
 	if (!td)
 		return TDX_OPERAND_INVALID;
 
 	switch (leaf) {
 	case TDH_MNG_KEY_CONFIG:
 		return td_key_config(td);
+	case TDH_MNG_ADDCX:
+		return td_addcx(td, a->rcx);
 	case TDH_MNG_INIT:
 		return td_init(td);
 	case TDH_MEM_PAGE_ADD:
@@ -940,9 +1127,10 @@ static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
 		return td_finalize(td);
 	case TDH_MNG_RD:
 		return td_rd(td, a);
+	case TDH_MNG_VPFLUSHDONE:
+		return td_vpflushdone(td);
 	case TDH_MNG_KEY_FREEID:
-		td->state = TD_FREE;
-		return TDX_SUCCESS;
+		return td_key_freeid(td);
 	}
 	return TDX_OPERAND_INVALID;
 }
@@ -999,13 +1187,21 @@ static u64 module_leaf(u64 leaf, struct tdx_module_args *a, int cpu)
 	switch (nr) {
 	case TDH_SYS_SHUTDOWN:
 		return sys_shutdown(a);
+	case TDH_PHYMEM_CACHE_WB:
+		return phymem_cache_wb(a, cpu);
+	case TDH_PHYMEM_PAGE_RECLAIM:
+		return phymem_page_reclaim(a);
+	case TDH_PHYMEM_PAGE_WBINVD:
+		return phymem_page_wbinvd(a);
 	case TDH_MNG_CREATE:
 	case TDH_MNG_KEY_CONFIG:
+	case TDH_MNG_ADDCX:
 	case TDH_MNG_INIT:
 	case TDH_MEM_PAGE_ADD:
 	case TDH_MR_EXTEND:
 	case TDH_MR_FINALIZE:
 	case TDH_MNG_RD:
+	case TDH_MNG_VPFLUSHDONE:
 	case TDH_MNG_KEY_FREEID:
 		return td_leaf(nr, a);
 	}
@@ -1168,6 +1364,7 @@ static void sim_power_cycle(void *data)
 
 	raw_spin_lock_irqsave(&sim_lock, flags);
 	cur = sim.cur;
+	forget_tds();
 	memset(&sim, 0, sizeof(sim));
 	sim.cur = cur;
 	sim.phase = SIM_RUNNING;
@@ -1636,8 +1833,14 @@ int tdx_sim_rdmsrq(u32 msr, u64 *val)
 static int __init tdx_sim_init(void)
 {
 	unsigned long flags;
+	u16 *pamt;
+
+	/* The PAMT: every page is TDX memory here.  Without it, no TDs. */
+	pamt = vzalloc(array_size(max_pfn, sizeof(*pamt)));
 
 	raw_spin_lock_irqsave(&sim_lock, flags);
+	sim_pamt = pamt;
+	sim_pamt_pages = pamt ? max_pfn : 0;
 	tdx_sim_default_module(&sim.cur);
 	sim.phase = SIM_LOADED;
 	sim.remaining_updates = remaining_updates;

@@ -41,6 +41,16 @@
 #define TDX_NON_ORDERED_TDMR		0xC0000A0100000000ULL
 #define TDX_TDMR_ALREADY_INITIALIZED	0x00000A0300000000ULL
 #define TDX_METADATA_FIELD_ID_INCORRECT	0xC0000C0000000000ULL
+/* unconfirmed: TDH.PHYMEM.PAGE.RECLAIM of a TDR whose TD still owns pages */
+#define TDX_TD_ASSOCIATED_PAGES_EXIST	0xC000040300000000ULL
+
+/*
+ * Page types in the module's page metadata, returned in RCX by
+ * TDH.PHYMEM.PAGE.RECLAIM.  unconfirmed: the values.
+ */
+#define TDX_PT_REG			3
+#define TDX_PT_TDR			4
+#define TDX_PT_TDCX			5
 /* unconfirmed: P-SEAMLDR failure statuses (the kernel only tests != 0) */
 #define P_SEAMLDR_EBADPARAM		0x8000000000000001ULL
 #define P_SEAMLDR_EBADSIG		0x8000000000000002ULL

@@ -27,6 +27,7 @@
  * @nr_pages: pages added so far
  * @max_pages: room in @pages
  * @created: TDH.MNG.CREATE succeeded; teardown must free the HKID
+ * @tdcs_added: TDCS pages the module took (TDH.MNG.ADDCX), the first ones
  * @finalized: TDH.MR.FINALIZE succeeded
  * @status: status of the last SEAMCALL that failed
  * @expect: independent SHA-384 of what was added
@@ -40,11 +41,15 @@ struct tdx_sim_td {
 	unsigned int nr_pages;
 	unsigned int max_pages;
 	bool created;
+	unsigned int tdcs_added;
 	bool finalized;
 	u64 status;
 	struct sha384_ctx expect;
 	u8 expected_mrtd[SHA384_DIGEST_SIZE];
 };
+
+/* TDH.PHYMEM.CACHE.WB calls that may resume before the flush gives up */
+#define TDX_SIM_TD_WB_RETRIES	10000
 
 int tdx_sim_td_init(struct tdx_sim_td *td, unsigned int max_pages);
 int tdx_sim_td_add_page(struct tdx_sim_td *td, u64 gpa, const void *data,
