@@ -340,10 +340,14 @@ endif
 
 # ---- The update image checks under libFuzzer (ASan, UBSan) ----
 FUZZ_RUNS ?= 1000000
+# The base's image checks (base-7.3/base.mk sets its own).
+FUZZ_IMAGE_C ?= $(REPO)/arch/x86/virt/vmx/tdx/update_image.c
+FUZZ_OUT ?= $(B)/fuzz
 FUZZ_PKGS := clang libclang-rt-14-dev
 fuzz:
 	@$(call install-pkgs,$(FUZZ_PKGS))
-	@bash $(TDX)/fuzz/run-fuzz.sh $(REPO) $(B)/fuzz $(FUZZ_RUNS)
+	@FUZZ_IMAGE_C=$(FUZZ_IMAGE_C) \
+		bash $(TDX)/fuzz/run-fuzz.sh $(REPO) $(FUZZ_OUT) $(FUZZ_RUNS)
 
 clean:
 	rm -rf $(B)

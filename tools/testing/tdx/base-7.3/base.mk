@@ -73,6 +73,16 @@ $(VM)/bin/tdx_update_test: tree $(wildcard $(SELFTESTS)/*.[ch]) $(SELFTESTS)/Mak
 		ARCH_TDX=$(REPO)/arch/x86/virt/vmx/tdx \
 		TDX_HOST_DIR=/sys/devices/faux/tdx_host
 
+# The image checks in userspace, built from the very file the 7.3 kernel
+# builds, against every kind of image tdx-sim-mkimage makes.
+USER73 := $(B73)/user
+$(USER73)/image-check-test: $(TDX)/image-check-test.c \
+			    $(OVERLAY)/tree/arch/x86/virt/vmx/tdx/update_image.c \
+			    $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
+			    $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
+	@mkdir -p $(USER73)
+	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
+
 $(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
 			   $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
 			   $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
@@ -87,14 +97,17 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 			 $(TDX)/vm/motd
 	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
 
-# The CLI's tests (faked sysfs, faux device path), KUnit, then upstream's
-# init and update in the VM, the selftests, and the demo with and without
-# the gate; judge every log.
+# In userspace the image checks and the CLI's tests (faked sysfs, the
+# faux device's path); KUnit; then in the VM upstream's init and update,
+# the selftests, the demo with and without the gate, the fault campaign,
+# stress and VM fuzz; judge every log.
 CHECK_VM_RUNS_73 := demo demo-nogate faults \
 		    stress:--seconds,$(CHECK_STRESS_SECONDS) \
 		    vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
-check: tree $(VM)/initramfs.cpio.gz
+check: tree $(VM)/initramfs.cpio.gz $(USER73)/image-check-test
 	@python3 $(TDX)/check-log.py --selftest
+	@$(USER73)/image-check-test $(VM)/bin/tdx-sim-mkimage \
+		$(USER73)/scratch.img > $(USER73)/image-check.tap || true
 	@TDX_HOST_DIR=/sys/devices/faux/tdx_host bash \
 		$(REPO)/tools/tdx/test-cli.sh $(VM)/bin/tdx-module-update \
 		> $(B73)/cli.tap 2> $(B73)/cli.err || true
@@ -134,7 +147,8 @@ check: tree $(VM)/initramfs.cpio.gz
 		$(VM)/out/console.log $$logs > $(B73)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B73)/console-all.log $(B73)/kunit.json \
-		$(B73)/cli.tap $(VM)/upstream/upstream.out \
+		$(USER73)/image-check.tap $(B73)/cli.tap \
+		$(VM)/upstream/upstream.out \
 		$(VM)/out/selftests.out $(VM)/runs.tap \
 		$(VM)/check-faults/faults.out
 
@@ -162,8 +176,13 @@ vmfuzz: kernel $(VM)/initramfs.cpio.gz
 	@echo "fuzzing the test device and the attributes for $(VMFUZZ_SECONDS) s..."
 	@QEMU_CPU=$(QEMU_CPU) $(call vm-judged,vmfuzz,--seconds$(comma)$(VMFUZZ_SECONDS))
 
+vm-progs: $(VM_PROGS)
+
+# make fuzz: the image checks this base builds.
+FUZZ_IMAGE_C := $(OVERLAY)/tree/arch/x86/virt/vmx/tdx/update_image.c
+FUZZ_OUT := $(B73)/fuzz
+
 # Not on this base yet.
-bench bench-kernel patches patches-check check-kasan \
-vm-progs:
+bench bench-kernel patches patches-check check-kasan:
 	@echo "make $@ BASE=7.3: not on the 7.3 base yet" \
 		"(tools/testing/tdx/base-7.3/README.md)" >&2; exit 2

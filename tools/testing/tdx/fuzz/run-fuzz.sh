@@ -14,7 +14,9 @@
 #   RUNS    executions to make (default 1000000)
 #
 # Environment: FUZZ_SEED (libFuzzer -seed, default random), FUZZ_MAX_TIME
-# (seconds before giving up, default RUNS / 1000 + 60).
+# (seconds before giving up, default RUNS / 1000 + 60), FUZZ_IMAGE_C (the
+# image checks to fuzz, default REPO/arch/x86/virt/vmx/tdx/update_image.c;
+# the 7.3 base keeps its own).
 #
 # Needs clang and the libFuzzer runtime; on Debian 12 the packages
 # clang and libclang-rt-14-dev.  Closes with "fuzz: N executions,
@@ -41,6 +43,7 @@ max_time=${FUZZ_MAX_TIME:-$((runs / 1000 + 60))}
 
 tdx=$repo/arch/x86/virt/vmx/tdx
 fuzz=$repo/tools/testing/tdx/fuzz
+image_c=${FUZZ_IMAGE_C:-$tdx/update_image.c}
 # Six pages: the header, one sigstruct page and up to four module pages.
 max_len=24576
 
@@ -49,13 +52,13 @@ if ! command -v clang > /dev/null; then
 	exit 1
 fi
 
-echo "fuzz: building $out/image_fuzz"
+echo "fuzz: building $out/image_fuzz from $image_c"
 selftests=$repo/tools/testing/selftests/tdx_host
 clang -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-I"$tdx" -I"$repo/tools/testing/tdx" -I"$selftests" \
 	'-D__packed=__attribute__((__packed__))' \
-	-o "$out/image_fuzz" "$fuzz/image_fuzz.c" "$tdx/update_image.c" \
+	-o "$out/image_fuzz" "$fuzz/image_fuzz.c" "$image_c" \
 	"$selftests/sha384.c"
 
 rm -rf "$out/corpus"
