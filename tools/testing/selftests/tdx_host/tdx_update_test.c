@@ -1618,6 +1618,63 @@ TEST_F_TIMEOUT(tdx, queued_build_runs_after_update, 90)
 	td_close(self, &a);
 }
 
+/*
+ * An INIT_VM that waits for a pending update holds none of its VM's
+ * locks (KVM takes the build hold before kvm->lock): the VM's other
+ * ioctls answer at once meanwhile, a VM ioctl (GET_MRTD, under
+ * kvm->lock), a vCPU ioctl (INIT_MEM_REGION, under vcpu->mutex and
+ * slots_lock) and FINALIZE_VM (under all of them).
+ */
+TEST_F_TIMEOUT(tdx, other_ioctls_while_init_vm_waits, 90)
+{
+	static struct bg_init bg;
+	static struct upload up;
+	u8 buf[PAGE_SZ], mrtd[MRTD_SZ];
+	double t0, took;
+	struct td a, q;
+
+#ifndef TDX_HOST_DIR
+	/* The 6.12 stand-in runs every ioctl of a VM under one lock. */
+	SKIP(return, "needs the 7.3 stand-in's KVM lock nest");
+#endif
+	REQUIRE_FW();
+	td_start(_metadata, self, &a, 60);
+	ASSERT_EQ(0, sysfs_write(HOST_TIMEOUT, "20000"));
+	upload_next(_metadata, self, &up, true);
+	ASSERT_TRUE(wait_for_state("waiting", STATE_WAIT_MS));
+
+	ASSERT_EQ(0, td_open(self, &q, 0));
+	ASSERT_EQ(0, bg_init_start(&bg, q.fd));
+	sleep_ms(300);
+	ASSERT_FALSE(bg_init_done(&bg));
+
+	fill_pages(buf, 1, 5);
+	t0 = now_ms();
+	EXPECT_EQ(-EINVAL, get_mrtd(q.fd, mrtd));
+	EXPECT_EQ(-EINVAL, add_pages(q.fd, 0, buf, 1, true));
+	EXPECT_EQ(-EINVAL, finalize(q.fd));
+	took = now_ms() - t0;
+	EXPECT_LT(took, 1000) {
+		TH_LOG("the VM's ioctls took %.0f ms behind a waiting INIT_VM",
+		       took);
+	}
+	EXPECT_FALSE(bg_init_done(&bg));
+	EXPECT_TRUE(sysfs_is(HOST_STATE, "waiting"));
+
+	/* The build in flight ends; the update runs, then the INIT_VM. */
+	td_finish(_metadata, &a);
+	upload_wait(&up);
+	upload_free(&up);
+	EXPECT_EQ(0, sysfs_write(HOST_TIMEOUT, DEFAULT_TIMEOUT_MS));
+	ASSERT_EQ(0, up.ret);
+	expect_updated(_metadata, self);
+	ASSERT_TRUE(bg_init_wait(&bg, 5000));
+	ASSERT_EQ(0, bg.ret);
+	td_complete(_metadata, &q, 62);
+	td_close(self, &q);
+	td_close(self, &a);
+}
+
 TEST_F_TIMEOUT(tdx, nonblock_upload_without_builds, 60)
 {
 	static struct upload up;
