@@ -85,7 +85,7 @@ static int check_mrtd(struct tdx_sim_td *td)
 static int build_one(struct integrity_run *run, u8 *buf)
 {
 	unsigned int i, n = 1 + get_random_u32_below(MAX_PAGES);
-	struct tdx_build_hold hold;
+	struct tdx_build_hold hold = {};
 	struct tdx_sim_td td = {};
 	int ret;
 
