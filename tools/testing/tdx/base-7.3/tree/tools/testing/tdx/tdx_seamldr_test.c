@@ -69,7 +69,11 @@ static int update_to(struct kunit *test, u64 features0)
  */
 static void td_build_start(struct kunit *test, struct tdx_sim_td *t)
 {
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(t, 1), 0);
+	int ret = tdx_sim_td_init(t, 1);
+
+	if (ret)
+		tdx_sim_td_destroy(t);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1);
 }
 

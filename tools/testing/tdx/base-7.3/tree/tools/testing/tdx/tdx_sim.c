@@ -173,7 +173,7 @@ enum sim_phase {
 enum sim_td_state {
 	TD_FREE,
 	TD_CREATED,		/* TDH.MNG.CREATE done */
-	TD_KEYED,		/* TDH.MNG.KEY.CONFIG done */
+	TD_KEYED,		/* TDH.MNG.KEY.CONFIG done on every package */
 	TD_BUILDING,		/* TDH.MNG.INIT done: update-sensitive */
 	TD_RUNNABLE,		/* TDH.MR.FINALIZE done */
 	TD_FLUSHED,		/* TDH.MNG.VPFLUSHDONE done: caches to write back */
@@ -192,6 +192,7 @@ struct sim_td {
 	u64 page_gpa;
 	u64 page_hpa;
 	bool page_valid;
+	u64 keyed_pkgs;		/* packages that took TDH.MNG.KEY.CONFIG */
 	unsigned int tdcx;	/* TDCS pages added (TDH.MNG.ADDCX) */
 	unsigned int children;	/* pages it owns besides its TDR */
 	u64 wb_pending;		/* packages still to write back, by id */
@@ -911,11 +912,18 @@ static u64 td_create(struct tdx_module_args *a)
 	return TDX_OPERAND_BUSY;
 }
 
-static u64 td_key_config(struct sim_td *td)
+/* TDH.MNG.KEY.CONFIG: the TD's key, once on each package. */
+static u64 td_key_config(struct sim_td *td, int cpu)
 {
+	u64 pkg = BIT_ULL(topology_physical_package_id(cpu) % 64);
+
 	if (td->state != TD_CREATED)
 		return TDX_OP_STATE_INCORRECT;
-	td->state = TD_KEYED;
+	if (td->keyed_pkgs & pkg)
+		return TDX_KEY_CONFIGURED;
+	td->keyed_pkgs |= pkg;
+	if (td->keyed_pkgs == present_packages())
+		td->state = TD_KEYED;
 	return TDX_SUCCESS;
 }
 
@@ -1099,7 +1107,7 @@ static u64 phymem_page_wbinvd(struct tdx_module_args *a)
 	return TDX_SUCCESS;
 }
 
-static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
+static u64 td_leaf(u64 leaf, struct tdx_module_args *a, int cpu)
 {
 	struct sim_td *td;
 
@@ -1114,7 +1122,7 @@ static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
 
 	switch (leaf) {
 	case TDH_MNG_KEY_CONFIG:
-		return td_key_config(td);
+		return td_key_config(td, cpu);
 	case TDH_MNG_ADDCX:
 		return td_addcx(td, a->rcx);
 	case TDH_MNG_INIT:
@@ -1203,7 +1211,7 @@ static u64 module_leaf(u64 leaf, struct tdx_module_args *a, int cpu)
 	case TDH_MNG_RD:
 	case TDH_MNG_VPFLUSHDONE:
 	case TDH_MNG_KEY_FREEID:
-		return td_leaf(nr, a);
+		return td_leaf(nr, a, cpu);
 	}
 	return TDX_OPERAND_INVALID;
 }

@@ -61,16 +61,25 @@ static int key_config_on_cpu(void *data)
 			    tdh_mng_key_config(&td->td));
 }
 
-/* TDH.MNG.CREATE, then the key on one online CPU of each package. */
+/*
+ * TDH.MNG.CREATE, then the key on one online CPU of each package; as in
+ * KVM, every package needs an online CPU for that.
+ */
 static int create_and_key(struct tdx_sim_td *td)
 {
 	cpumask_var_t packages;
 	unsigned int cpu;
-	int ret;
+	int ret = -EIO;
 
 	if (!zalloc_cpumask_var(&packages, GFP_KERNEL))
 		return -ENOMEM;
 	cpus_read_lock();
+	for_each_present_cpu(cpu)
+		cpumask_set_cpu(topology_physical_package_id(cpu), packages);
+	for_each_online_cpu(cpu)
+		cpumask_clear_cpu(topology_physical_package_id(cpu), packages);
+	if (!cpumask_empty(packages))
+		goto out;
 	mutex_lock(&tdx_sim_td_lock);
 	ret = seamcall_err(td, "TDH.MNG.CREATE",
 			   tdh_mng_create(&td->td, td->hkid));
@@ -86,6 +95,7 @@ static int create_and_key(struct tdx_sim_td *td)
 				break;
 		}
 	}
+out:
 	cpus_read_unlock();
 	free_cpumask_var(packages);
 	return ret;
@@ -300,9 +310,8 @@ static bool release_hkid(struct tdx_sim_td *td)
 					      packages))
 			cpumask_set_cpu(cpu, targets);
 	on_each_cpu_mask(targets, cache_wb_on_cpu, &first_err, true);
-	if (seamcall_err(td, "TDH.PHYMEM.CACHE.WB",
-			 atomic64_read(&first_err)))
-		goto out;
+	/* As KVM: after a failed write-back, TDH.MNG.KEY.FREEID fails. */
+	seamcall_err(td, "TDH.PHYMEM.CACHE.WB", atomic64_read(&first_err));
 	done = !seamcall_err(td, "TDH.MNG.KEY.FREEID",
 			     tdh_mng_key_freeid(&td->td));
 out:

@@ -147,7 +147,7 @@ static void tdx_sim_td_addcx_before_init(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 0);
 }
 
-/* The module owns a page for one TD, in one role, until it is reclaimed. */
+/* The module owns a page for one TD, in one role. */
 static void tdx_sim_td_page_owned_once(struct kunit *test)
 {
 	struct tdx_sim_td a = {}, b = {};
@@ -182,6 +182,9 @@ static void tdx_sim_td_teardown_order(struct kunit *test)
 	struct page *tdr;
 	unsigned int i;
 
+	/* One write-back below must do for every package. */
+	if (nr_packages() != 1)
+		kunit_skip(test, "needs a single package");
 	build(test, &td, 1, false);
 	tdr = td.td.tdr_page;
 
@@ -203,8 +206,7 @@ static void tdx_sim_td_teardown_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdh_mng_key_freeid(&td.td),
 			TDX_KEY_STATE_INCORRECT);
 
-	/* One package here: one write-back does it, a second finds nothing. */
-	KUNIT_ASSERT_EQ(test, nr_packages(), 1);
+	/* One write-back does it, a second finds nothing. */
 	KUNIT_EXPECT_EQ(test, tdh_phymem_cache_wb(false), TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, tdh_phymem_cache_wb(false),
 			TDX_NO_HKID_READY_TO_WBCACHE);
@@ -249,7 +251,11 @@ static void tdx_sim_td_teardown_order(struct kunit *test)
 	kfree(td.td.tdcs_pages);
 }
 
-/* CACHE.WB interrupted is resumed; a failed one leaks the TD's pages. */
+/*
+ * An interrupted CACHE.WB is called again until it is done; after a
+ * failed one, KEY.FREEID fails too (as KVM relies on) and the TD's pages
+ * are leaked.
+ */
 static void tdx_sim_td_cache_wb_faults(struct kunit *test)
 {
 	struct tdx_sim_td td = {};
@@ -266,7 +272,7 @@ static void tdx_sim_td_cache_wb_faults(struct kunit *test)
 						TDX_OPERAND_BUSY), 0);
 	tdx_sim_td_destroy(&td);
 	/* HKID, TDR, TDCS and private pages stay the module's: leaked. */
-	KUNIT_EXPECT_EQ(test, calls(test, 3), 1);
+	KUNIT_EXPECT_EQ(test, calls(test, 3), 2);
 	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 1);
 	KUNIT_EXPECT_EQ(test, calls(test, 4), 1 + tdcs_pages() + 1);
 }
@@ -282,14 +288,19 @@ static int tdx_sim_td_test_init(struct kunit *test)
 	if (!t)
 		return -ENOMEM;
 	t->remaining = tdx_sim_remaining_updates();
+	/* No TD another suite left behind counts here. */
+	if (tdx_sim_reset(t->remaining))
+		return -EBUSY;
 	for (i = 0; i < ARRAY_SIZE(counted); i++)
 		t->base[i] = tdx_sim_calls(counted[i]);
 	test->priv = t;
-	tdx_sim_clear_faults();
 	return 0;
 }
 
-/* Forget TDs a failed case left behind, and what a case leaked. */
+/*
+ * Forget the TDs a case left in the module (one that failed, or one the
+ * module kept); what the kernel leaked with them stays leaked.
+ */
 static void tdx_sim_td_test_exit(struct kunit *test)
 {
 	struct td_test *t = test->priv;
