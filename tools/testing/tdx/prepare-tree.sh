@@ -14,6 +14,11 @@
 # REPO/patches.  With it: OVERLAY (a directory of REPO) says what goes on
 # that base: the REPO files listed in OVERLAY/files, the tree
 # OVERLAY/tree, and the patches OVERLAY/patches.
+#
+# The 6.12 base also takes REPO/tools/testing/tdx/base-fixes: fixes that
+# later kernels made and the test runs need (a KCSAN report otherwise).
+# They are part of "base", not of the series; a tree made before they
+# changed is unpacked again.
 set -euo pipefail
 
 repo=$1
@@ -22,7 +27,20 @@ tarball=${3:-/usr/src/linux-source-6.12.tar.xz}
 overlay=${4:-}
 git_id=(-c user.name=tdx-build -c user.email=tdx-build@localhost)
 
-if [ ! -f "$src/.base-ready" ]; then
+base_fixes=()
+if [ -z "$overlay" ]; then
+	for p in "$repo"/tools/testing/tdx/base-fixes/*.patch; do
+		if [ -e "$p" ]; then
+			base_fixes+=("$p")
+		fi
+	done
+fi
+base_sum=
+if [ ${#base_fixes[@]} -gt 0 ]; then
+	base_sum=$(cat "${base_fixes[@]}" | sha256sum | cut -d' ' -f1)
+fi
+if [ ! -f "$src/.base-ready" ] ||
+   [ "$(cat "$src/.base-ready")" != "$base_sum" ]; then
 	echo "tree: unpacking $tarball into $src (once)"
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
@@ -30,13 +48,17 @@ if [ ! -f "$src/.base-ready" ]; then
 	(
 		cd "$src.tmp"
 		git init -q
+		for p in ${base_fixes[@]+"${base_fixes[@]}"}; do
+			echo "tree: base fix $(basename "$p")"
+			git apply "$p"
+		done
 		# Debian's .gitignore hides the whole top level; commit it all.
 		git add -A -f
 		git "${git_id[@]}" commit -q -m "base: Debian $(basename "$tarball" .tar.xz)"
 		git tag base
 	)
 	mv "$src.tmp" "$src"
-	touch "$src/.base-ready"
+	echo "$base_sum" > "$src/.base-ready"
 fi
 
 # Files whose content differs are copied; the others keep their mtime.
