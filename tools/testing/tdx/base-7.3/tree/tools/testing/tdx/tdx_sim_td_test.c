@@ -277,6 +277,45 @@ static void tdx_sim_td_cache_wb_faults(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, calls(test, 4), 1 + tdcs_pages() + 1);
 }
 
+/*
+ * With a build hold out, as through the test device: an INIT_VM that
+ * fails half-way (KEY.CONFIG) and a teardown whose first step fails
+ * (VPFLUSHDONE) each give the hold back, leave the gate idle and the
+ * module running, and the next build goes through.  No reset between.
+ */
+static void tdx_sim_td_failed_steps_release_hold(struct kunit *test)
+{
+	static const u64 leaves[] = { TDH_MNG_KEY_CONFIG, TDH_MNG_VPFLUSHDONE };
+	struct tdx_build_hold hold = {};
+	struct tdx_sim_td td = {};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(leaves); i++) {
+		KUNIT_ASSERT_EQ(test, tdx_sim_add_fault(leaves[i], -1, 0, 1,
+							TDX_OPERAND_BUSY), 0);
+		KUNIT_ASSERT_EQ(test, tdx_build_begin(&hold, false), 0);
+		ret = tdx_sim_td_init(&td, 1);
+		if (!ret)
+			tdx_build_hold_move(&td.hold, &hold);
+		tdx_build_end(&hold);
+		KUNIT_EXPECT_EQ(test, ret, i ? 0 : -EIO);
+		KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), i ? 1U : 0U);
+		tdx_sim_td_destroy(&td);
+
+		KUNIT_EXPECT_EQ(test, tdx_sim_faults_fired(), i + 1);
+		KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 0U);
+		KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+		KUNIT_EXPECT_NOT_NULL(test, tdx_get_sysinfo());
+	}
+	/* KEY.CONFIG's TD was torn down; VPFLUSHDONE's is kept (leaked). */
+	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 1U);
+
+	build(test, &td, 1, true);
+	tdx_sim_td_destroy(&td);
+	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 1U);
+}
+
 static int tdx_sim_td_test_init(struct kunit *test)
 {
 	struct td_test *t;
@@ -315,6 +354,7 @@ static struct kunit_case tdx_sim_td_cases[] = {
 	KUNIT_CASE(tdx_sim_td_page_owned_once),
 	KUNIT_CASE(tdx_sim_td_teardown_order),
 	KUNIT_CASE(tdx_sim_td_cache_wb_faults),
+	KUNIT_CASE(tdx_sim_td_failed_steps_release_hold),
 	{}
 };
 
