@@ -290,37 +290,8 @@ patches-check: tree
 	@$(TDX)/patches/check-series.sh --jobs $(JOBS) $(SRC) \
 		$(B)/patches-check/series-out/series $(B)/patches-check
 
-# ---- KASAN: the KUnit suites and the selftests again, KASAN for KCSAN ----
+# ---- KASAN: build folder of the check-kasan run below ----
 KASAN_OUT := $(B)/kasan
-KASAN_CONFIG := $(B)/kasan.config
-$(KASAN_CONFIG): $(KCONFIG) $(TDX)/configs/kasan.fragment
-	@mkdir -p $(B)
-	sed '/KCSAN/d' $(KCONFIG) | cat - $(TDX)/configs/kasan.fragment > $@
-
-check-kasan: tree user $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
-	@start=$$(date +%s); mkdir -p $(KASAN_OUT); \
-	rm -f $(KASAN_OUT)/test.log $(KASAN_OUT)/kunit.json; \
-	$(KUNIT) run --arch=x86_64 --build_dir=$(KASAN_OUT) \
-		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
-		--timeout=$(KUNIT_TIMEOUT) \
-		--qemu_args='-smp 2 -accel $(ACCEL)' \
-		--json=$(KASAN_OUT)/kunit.json $(SUITE) \
-		> $(KASAN_OUT)/kunit.out 2>&1; rc=$$?; \
-	grep -E '^\[..:..:..\] (Elapsed|Testing complete)' \
-		$(KASAN_OUT)/kunit.out || true; \
-	if [ $$rc -ne 0 ] && [ ! -s $(KASAN_OUT)/test.log ]; then \
-		tail -n 60 $(KASAN_OUT)/kunit.out; \
-		echo "0 passed, 1 failed"; exit 1; fi; \
-	grep -q '^CONFIG_KASAN=y' $(KASAN_OUT)/.config || \
-		{ echo "KASAN is not on"; echo "0 passed, 1 failed"; exit 1; }; \
-	$(TDX)/vm/run-vm.sh $(KASAN_OUT)/arch/x86/boot/bzImage \
-		$(VM)/initramfs.cpio.gz selftests $(KASAN_OUT)/vm \
-		$(VM_TIMEOUT) $(ACCEL) || true; \
-	cat $(KASAN_OUT)/test.log $(KASAN_OUT)/vm/console.log \
-		> $(KASAN_OUT)/console-all.log; \
-	echo "wall time: $$(( $$(date +%s) - start )) s"; \
-	python3 $(TDX)/check-log.py $(KASAN_OUT)/console-all.log \
-		$(KASAN_OUT)/kunit.json $(KASAN_OUT)/vm/selftests.out
 
 # The demo.  NOGATE=1 replays it with the gate switched off (test only).
 run: kernel $(VM)/initramfs.cpio.gz
@@ -337,6 +308,39 @@ shell: kernel $(VM)/initramfs.cpio.gz
 		-serial mon:stdio -serial null
 
 endif
+
+# ---- make check-kasan: the KUnit suites and the selftests again, on a ----
+# kernel of the same tree with generic KASAN in place of KCSAN (they
+# exclude each other).  Each base sets KASAN_OUT; 7.3 also QEMU_CPU.
+KASAN_CONFIG := $(dir $(KASAN_OUT))kasan.config
+$(KASAN_CONFIG): $(KCONFIG) $(TDX)/configs/kasan.fragment
+	@mkdir -p $(dir $@)
+	sed '/KCSAN/d' $(KCONFIG) | cat - $(TDX)/configs/kasan.fragment > $@
+
+check-kasan: tree $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
+	@start=$$(date +%s); mkdir -p $(KASAN_OUT); \
+	rm -f $(KASAN_OUT)/test.log $(KASAN_OUT)/kunit.json; \
+	$(KUNIT) run --arch=x86_64 --build_dir=$(KASAN_OUT) \
+		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
+		--timeout=$(KUNIT_TIMEOUT) \
+		--qemu_args='-smp 2 $(if $(QEMU_CPU),-cpu $(QEMU_CPU) )-accel $(ACCEL)' \
+		--json=$(KASAN_OUT)/kunit.json $(SUITE) \
+		> $(KASAN_OUT)/kunit.out 2>&1; rc=$$?; \
+	grep -E '^\[..:..:..\] (Elapsed|Testing complete)' \
+		$(KASAN_OUT)/kunit.out || true; \
+	if [ $$rc -ne 0 ] && [ ! -s $(KASAN_OUT)/test.log ]; then \
+		tail -n 60 $(KASAN_OUT)/kunit.out; \
+		echo "0 passed, 1 failed"; exit 1; fi; \
+	grep -q '^CONFIG_KASAN=y' $(KASAN_OUT)/.config || \
+		{ echo "KASAN is not on"; echo "0 passed, 1 failed"; exit 1; }; \
+	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh \
+		$(KASAN_OUT)/arch/x86/boot/bzImage $(VM)/initramfs.cpio.gz \
+		selftests $(KASAN_OUT)/vm $(VM_TIMEOUT) $(ACCEL) || true; \
+	cat $(KASAN_OUT)/test.log $(KASAN_OUT)/vm/console.log \
+		> $(KASAN_OUT)/console-all.log; \
+	echo "wall time: $$(( $$(date +%s) - start )) s"; \
+	python3 $(TDX)/check-log.py $(KASAN_OUT)/console-all.log \
+		$(KASAN_OUT)/kunit.json $(KASAN_OUT)/vm/selftests.out
 
 # ---- The update image checks under libFuzzer (ASan, UBSan) ----
 FUZZ_RUNS ?= 1000000

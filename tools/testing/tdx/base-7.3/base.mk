@@ -182,38 +182,8 @@ vm-progs: $(VM_PROGS)
 FUZZ_IMAGE_C := $(OVERLAY)/tree/arch/x86/virt/vmx/tdx/update_image.c
 FUZZ_OUT := $(B73)/fuzz
 
-# make check-kasan: the KUnit suites and the selftests again, on a
-# kernel with generic KASAN in place of KCSAN (they exclude each other).
+# make check-kasan (shared, in the Makefile) builds here.
 KASAN_OUT := $(B73)/kasan
-KASAN_CONFIG := $(B73)/kasan.config
-$(KASAN_CONFIG): $(KCONFIG) $(TDX)/configs/kasan.fragment
-	@mkdir -p $(B73)
-	sed '/KCSAN/d' $(KCONFIG) | cat - $(TDX)/configs/kasan.fragment > $@
-
-check-kasan: tree $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
-	@start=$$(date +%s); mkdir -p $(KASAN_OUT); \
-	rm -f $(KASAN_OUT)/test.log $(KASAN_OUT)/kunit.json; \
-	$(KUNIT) run --arch=x86_64 --build_dir=$(KASAN_OUT) \
-		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
-		--timeout=$(KUNIT_TIMEOUT) \
-		--qemu_args='-smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)' \
-		--json=$(KASAN_OUT)/kunit.json $(SUITE) \
-		> $(KASAN_OUT)/kunit.out 2>&1; rc=$$?; \
-	grep -E '^\[..:..:..\] (Elapsed|Testing complete)' \
-		$(KASAN_OUT)/kunit.out || true; \
-	if [ $$rc -ne 0 ] && [ ! -s $(KASAN_OUT)/test.log ]; then \
-		tail -n 60 $(KASAN_OUT)/kunit.out; \
-		echo "0 passed, 1 failed"; exit 1; fi; \
-	grep -q '^CONFIG_KASAN=y' $(KASAN_OUT)/.config || \
-		{ echo "KASAN is not on"; echo "0 passed, 1 failed"; exit 1; }; \
-	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh \
-		$(KASAN_OUT)/arch/x86/boot/bzImage $(VM)/initramfs.cpio.gz \
-		selftests $(KASAN_OUT)/vm $(VM_TIMEOUT) $(ACCEL) || true; \
-	cat $(KASAN_OUT)/test.log $(KASAN_OUT)/vm/console.log \
-		> $(KASAN_OUT)/console-all.log; \
-	echo "wall time: $$(( $$(date +%s) - start )) s"; \
-	python3 $(TDX)/check-log.py $(KASAN_OUT)/console-all.log \
-		$(KASAN_OUT)/kunit.json $(KASAN_OUT)/vm/selftests.out
 
 # Not on this base yet.
 bench bench-kernel patches patches-check:
