@@ -242,37 +242,6 @@ vmfuzz: kernel $(VM)/initramfs.cpio.gz
 	@echo "fuzzing the test device and the attributes for $(VMFUZZ_SECONDS) s..."
 	@$(call vm-judged,vmfuzz,--seconds$(comma)$(VMFUZZ_SECONDS))
 
-# ---- make bench: the gate against fail-fast and no coordination ----
-# Timed on a production-like kernel of the same tree, in its own build
-# folder: the test configuration without lock debugging, KCSAN or KUnit.
-BENCH_KOUT := $(B)/bench-kernel
-BENCH_CONFIG := $(B)/bench.config
-BENCH_OUT := $(B)/bench
-BENCH_OPTS ?=
-BENCH_PKGS := gnuplot-nox
-$(BENCH_CONFIG): $(KCONFIG)
-	@mkdir -p $(B)
-	sed -E '/^CONFIG_(KUNIT|PROVE_LOCKING|DEBUG_RWSEMS|DEBUG_ATOMIC_SLEEP|KCSAN[A-Z_]*|[A-Z_]*_KUNIT_TEST)=/d' \
-		$(KCONFIG) > $@
-
-bench-kernel: tree $(BENCH_CONFIG)
-	@$(KUNIT) build --arch=x86_64 --build_dir=$(BENCH_KOUT) \
-		--kunitconfig=$(BENCH_CONFIG) --jobs=$(JOBS) \
-		> $(B)/bench-kernel.out 2>&1 || \
-		{ tail -n 40 $(B)/bench-kernel.out; exit 1; }
-	@if grep -qE '^CONFIG_(LOCKDEP|KCSAN|KASAN|PROVE_LOCKING|KUNIT)=y' \
-		$(BENCH_KOUT)/.config; then \
-		echo "bench kernel has debugging on" >&2; exit 1; fi
-
-# BENCH_OPTS: tdx-bench's options, e.g. BENCH_OPTS='--loads 1 8 64/0'.
-# Results (results.md, bench.png, the raw output) go to build/bench.
-BENCH_TIMEOUT ?= 2400
-bench: bench-kernel $(VM)/initramfs.cpio.gz
-	@$(call install-pkgs,$(BENCH_PKGS))
-	@$(TDX)/bench/run-bench.sh $(BENCH_KOUT)/arch/x86/boot/bzImage \
-		$(VM)/initramfs.cpio.gz $(BENCH_OUT) $(BENCH_TIMEOUT) \
-		$(ACCEL) $(BENCH_OPTS)
-
 # ---- The series: git format-patch files against the 6.12 base ----
 # make patches fails unless the series is complete (its last patch gives
 # exactly the prepared tree), checkpatch --strict clean and covered by
@@ -290,7 +259,8 @@ patches-check: tree
 	@$(TDX)/patches/check-series.sh --jobs $(JOBS) $(SRC) \
 		$(B)/patches-check/series-out/series $(B)/patches-check
 
-# ---- KASAN: build folder of the check-kasan run below ----
+# ---- Build folders of the shared rules below ----
+BASE_OUT := $(B)
 KASAN_OUT := $(B)/kasan
 
 # The demo.  NOGATE=1 replays it with the gate switched off (test only).
@@ -308,6 +278,39 @@ shell: kernel $(VM)/initramfs.cpio.gz
 		-serial mon:stdio -serial null
 
 endif
+
+# ---- make bench: the gate against fail-fast and no coordination ----
+# Timed on a production-like kernel of the same tree, in its own build
+# folder: the test configuration without lock debugging, KCSAN or KUnit.
+# Each base sets BASE_OUT, its build folder.
+BENCH_KOUT := $(BASE_OUT)/bench-kernel
+BENCH_CONFIG := $(BASE_OUT)/bench.config
+BENCH_OUT := $(BASE_OUT)/bench
+BENCH_OPTS ?=
+BENCH_PKGS := gnuplot-nox
+$(BENCH_CONFIG): $(KCONFIG)
+	@mkdir -p $(BASE_OUT)
+	sed -E '/^CONFIG_(KUNIT|PROVE_LOCKING|DEBUG_RWSEMS|DEBUG_ATOMIC_SLEEP|KCSAN[A-Z_]*|[A-Z_]*_KUNIT_TEST)=/d' \
+		$(KCONFIG) > $@
+
+bench-kernel: tree $(BENCH_CONFIG)
+	@$(KUNIT) build --arch=x86_64 --build_dir=$(BENCH_KOUT) \
+		--kunitconfig=$(BENCH_CONFIG) --jobs=$(JOBS) \
+		> $(BASE_OUT)/bench-kernel.out 2>&1 || \
+		{ tail -n 40 $(BASE_OUT)/bench-kernel.out; exit 1; }
+	@if grep -qE '^CONFIG_(LOCKDEP|KCSAN|KASAN|PROVE_LOCKING|KUNIT)=y' \
+		$(BENCH_KOUT)/.config; then \
+		echo "bench kernel has debugging on" >&2; exit 1; fi
+
+# BENCH_OPTS: tdx-bench's options, e.g. BENCH_OPTS='--loads 1 8 64/0'.
+# Results (results.md, bench.png, the raw output) go to BENCH_OUT.
+BENCH_TIMEOUT ?= 2400
+bench: bench-kernel $(VM)/initramfs.cpio.gz
+	@$(call install-pkgs,$(BENCH_PKGS))
+	@QEMU_CPU=$(QEMU_CPU) $(TDX)/bench/run-bench.sh \
+		$(BENCH_KOUT)/arch/x86/boot/bzImage \
+		$(VM)/initramfs.cpio.gz $(BENCH_OUT) $(BENCH_TIMEOUT) \
+		$(ACCEL) $(BENCH_OPTS)
 
 # ---- make check-kasan: the KUnit suites and the selftests again, on a ----
 # kernel of the same tree with generic KASAN in place of KCSAN (they

@@ -38,7 +38,8 @@ kernel: tree
 # the CLI, on upstream's faux tdx_host device.
 VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
 	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
-	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress $(VM)/bin/tdx-faults
+	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress $(VM)/bin/tdx-faults \
+	    $(VM)/bin/tdx-bench
 HOST_DIR_FLAG := -DTDX_HOST_DIR='"/sys/devices/faux/tdx_host"'
 
 VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
@@ -182,10 +183,11 @@ vm-progs: $(VM_PROGS)
 FUZZ_IMAGE_C := $(OVERLAY)/tree/arch/x86/virt/vmx/tdx/update_image.c
 FUZZ_OUT := $(B73)/fuzz
 
-# make check-kasan (shared, in the Makefile) builds here.
+# The shared rules (make bench, make check-kasan) build here.
+BASE_OUT := $(B73)
 KASAN_OUT := $(B73)/kasan
 
 # Not on this base yet.
-bench bench-kernel patches patches-check:
+patches patches-check:
 	@echo "make $@ BASE=7.3: not on the 7.3 base yet" \
 		"(tools/testing/tdx/base-7.3/README.md)" >&2; exit 2
