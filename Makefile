@@ -19,13 +19,15 @@
 #   make patches      the series as git format-patch files, build/patches
 #   make patches-check  apply and build the series patch by patch
 #   make shell        a shell in the VM, to try tdx-module-update by hand
-#   make tree         prepare build/src only
+#   make tree         prepare build/src only (fetches the base once)
 #   make deps         install missing Debian packages (needs root)
 #   make clean        remove build/
 #
 # Variables: JOBS (make -j), ACCEL (tcg, or kvm where nested KVM really
-# works), SUITE, KUNIT_TIMEOUT (seconds for the whole KUnit boot), BASE
-# (6.12, or 7.3 for the targets that run there yet).
+# works), SUITE, KUNIT_TIMEOUT (seconds for the whole KUnit boot).
+#
+# The base is Debian's linux-source-7.3 (7.3.4-1~bpo13+1), fetched once
+# from trixie-backports through a private apt sources list under build/apt.
 
 SHELL := /bin/bash
 comma := ,
@@ -40,18 +42,24 @@ JOBS ?= $(shell nproc)
 ACCEL ?= tcg
 KUNIT_TIMEOUT ?= 1800
 SUITE ?=
-BASE ?= 6.12
 
-DEB_PKGS := linux-source-6.12 qemu-system-x86 build-essential flex bison bc \
-	    libelf-dev libssl-dev cpio rsync python3 xz-utils git busybox-static \
-	    strace
+BASE_PKG := linux-source-7.3
+BASE_VERSION := 7.3.4-1~bpo13+1
+BASE_SUITE := trixie-backports
+BASE_TARBALL := $(B)/$(BASE_PKG).tar.xz
+
+DEB_PKGS := qemu-system-x86 build-essential flex bison bc libelf-dev \
+	    libssl-dev cpio rsync python3 xz-utils git busybox-static strace
+# 7.3 initializes TDX at boot: XSAVE and self-snoop, which "-cpu max"
+# offers under TCG.
+QEMU_CPU := max
 # kunit.py asks QEMU for KVM first; the wrapper keeps it to ACCEL.
 KUNIT = cd $(SRC) && PATH=$(TDX)/vm/kunit-qemu:$$PATH \
 	TDX_QEMU_ACCEL=$(ACCEL) python3 tools/testing/kunit/kunit.py
 KBUILD_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
 	      --jobs=$(JOBS)
 KUNIT_ARGS = $(KBUILD_ARGS) --timeout=$(KUNIT_TIMEOUT) \
-	     --qemu_args='-smp 2 -accel $(ACCEL)'
+	     --qemu_args='-smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)'
 
 USER_OUT := $(B)/user
 # tdx_blob.h hashes module pages with the selftests' sha384.c in userspace.
@@ -77,11 +85,10 @@ CHECK_VM_RUNS := demo demo-nogate faults \
 		 vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
 VM_SUMMARY := ^(NOT )?(VERIFIED|SHOWN)|^\# faults:|^(stress|fuzz): (PASS|FAIL|builds finalized|MRTDs|kills|updates ok|device operations [0-9]|gate left closed)
 STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
-# The VM programs built on tdx_vmlib.c: tdx-stress, tdx-faults, tdx-bench.
-VMLIB_TOOLS := $(patsubst $(TDX)/%.c,$(VM)/bin/%,$(wildcard \
-	       $(TDX)/tdx-stress.c $(TDX)/tdx-faults.c $(TDX)/tdx-bench.c))
-VM_PROGS := $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
-	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-sim-mkimage $(VMLIB_TOOLS)
+VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
+	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
+	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress $(VM)/bin/tdx-faults \
+	    $(VM)/bin/tdx-bench
 
 .PHONY: all check kunit run shell tree deps clean user vm-progs kernel \
 	check-kasan stress vmfuzz fuzz bench bench-kernel patches \
@@ -105,8 +112,22 @@ install-pkgs = missing=$$(for p in $(1); do \
 deps:
 	@$(call install-pkgs,$(DEB_PKGS))
 
-# Userspace: the image maker, and the image checks built from the very
-# source file the kernel builds.
+# ---- The tree: the base, this repository's files, patches/ ----
+
+$(BASE_TARBALL):
+	@$(TDX)/get-linux-source.sh $(BASE_PKG) '$(BASE_VERSION)' \
+		$(BASE_SUITE) $(B)/apt $@
+
+tree: deps $(BASE_TARBALL)
+	@$(TDX)/prepare-tree.sh $(REPO) $(SRC) $(BASE_TARBALL)
+
+# The test kernel alone (make check builds it as part of the KUnit run).
+kernel: tree
+	@$(KUNIT) build $(KBUILD_ARGS) > $(B)/kernel.out 2>&1 || \
+		{ tail -n 40 $(B)/kernel.out; exit 1; }
+
+# ---- Userspace: the image maker, the image checks, the CLI ----
+# The image checks are built from the very source file the kernel builds.
 $(USER_OUT)/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
 			     $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
 			     $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
@@ -120,34 +141,24 @@ $(USER_OUT)/image-check-test: $(TDX)/image-check-test.c \
 	@mkdir -p $(USER_OUT)
 	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
-user: $(USER_OUT)/tdx-sim-mkimage $(USER_OUT)/image-check-test \
-      $(USER_OUT)/tdx-module-update
-
 $(USER_OUT)/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(USER_OUT)
 	gcc $(USER_CFLAGS) -o $@ $<
 
-# $(call vm-judged,RUN,OPTS): boot the test kernel for one run, show what
-# it printed, judge its console log; fails if either failed.
-vm-judged = $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz $(1) \
-		$(VM)/$(1) $(VM_TIMEOUT) $(ACCEL) $(2); rc=$$?; \
-	grep -v '^tdx_vm: exit=' $(VM)/$(1)/$(1).out; \
-	python3 $(TDX)/check-log.py $(VM)/$(1)/console.log - \
-		> $(VM)/$(1)/judge.out; \
-	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/$(1)/judge.out; \
-	grep -q '^kernel reports: 0$$' $(VM)/$(1)/judge.out && exit $$rc; exit 1
-DEMO_RUN := $(if $(NOGATE),demo-nogate,demo)
+user: $(USER_OUT)/tdx-sim-mkimage $(USER_OUT)/image-check-test \
+      $(USER_OUT)/tdx-module-update
 
-# The base the series sits on: 6.12 (default), or 7.3, where it moves
-# (see tools/testing/tdx/base-7.3/README.md for how far it is).
-ifeq ($(BASE),7.3)
-include $(TDX)/base-7.3/base.mk
-else ifneq ($(BASE),6.12)
-$(error BASE=$(BASE): say 6.12 or 7.3)
-else
-
-tree: deps
-	@$(TDX)/prepare-tree.sh $(REPO) $(SRC)
+# ---- The VM's programs ----
+# busybox, the image maker, the checks of upstream's own TDX init and
+# update against the simulated module, the CLI, the demo, the selftests,
+# and the programs built on tdx_vmlib.c (stress, fault campaign, bench).
+VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
+VMLIB_DEPS := $(VMLIB_SRC) $(TDX)/tdx_vmlib.h $(SELFTESTS)/sha384.h \
+	      $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
+$(VM)/bin/tdx-%: $(TDX)/tdx-%.c $(VMLIB_DEPS)
+	@mkdir -p $(VM)/bin
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -I$(TDX)/uapi -I$(SELFTESTS) \
+		-o $@ $< $(VMLIB_SRC) -lm
 
 $(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
 	@mkdir -p $(VM)/bin
@@ -171,13 +182,9 @@ $(VM)/bin/tdx-sim-mkimage: $(TDX)/tdx-sim-mkimage.c $(TDX)/tdx_sim_image.h \
 	@mkdir -p $(VM)/bin
 	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
-VMLIB_SRC := $(TDX)/tdx_vmlib.c $(SELFTESTS)/sha384.c
-VMLIB_DEPS := $(VMLIB_SRC) $(TDX)/tdx_vmlib.h $(SELFTESTS)/sha384.h \
-	      $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
-$(VM)/bin/tdx-%: $(TDX)/tdx-%.c $(VMLIB_DEPS)
+$(VM)/bin/tdx-upstream-check: $(TDX)/vm/upstream-check.sh
 	@mkdir -p $(VM)/bin
-	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -I$(TDX)/uapi -I$(SELFTESTS) \
-		-o $@ $< $(VMLIB_SRC) -lm
+	install -m 755 $< $@
 
 vm-progs: $(VM_PROGS)
 
@@ -185,18 +192,17 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 			 $(TDX)/vm/motd
 	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
 
-# The test kernel alone (make check builds it as part of the KUnit run).
-kernel: tree
-	@$(KUNIT) build $(KBUILD_ARGS) > $(B)/kernel.out 2>&1 || \
-		{ tail -n 40 $(B)/kernel.out; exit 1; }
-
-# Build, boot, run the KUnit suites; then judge the whole console log.
+# ---- make check ----
+# In userspace the image checks and the CLI's tests (a faked sysfs);
+# KUnit; then in the VM upstream's TDX init and update against the
+# simulated module, the selftests, the demo with and without the gate,
+# the fault campaign, stress and VM fuzz; judge every log.
 check: tree user $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
 	@$(USER_OUT)/image-check-test $(USER_OUT)/tdx-sim-mkimage \
 		$(USER_OUT)/scratch.img > $(USER_OUT)/image-check.tap || true
 	@bash $(REPO)/tools/tdx/test-cli.sh $(USER_OUT)/tdx-module-update \
-		> $(USER_OUT)/cli.tap 2>$(USER_OUT)/cli.err || true
+		> $(USER_OUT)/cli.tap 2> $(USER_OUT)/cli.err || true
 	@start=$$(date +%s); \
 	rm -f $(KOUT)/test.log $(B)/kunit.json; \
 	$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/kunit.json $(SUITE) \
@@ -205,32 +211,68 @@ check: tree user $(VM)/initramfs.cpio.gz
 		$(B)/kunit.out | tail -n 40 || true; \
 	if [ $$rc -ne 0 ] && [ ! -s $(KOUT)/test.log ]; then \
 		tail -n 60 $(B)/kunit.out; echo "0 passed, 1 failed"; exit 1; fi; \
-	echo "KUnit done: $$(( $$(date +%s) - start )) s; selftests in the VM..."; \
-	$(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz selftests \
-		$(VM)/out $(VM_TIMEOUT) $(ACCEL) || true; \
+	echo "KUnit done: $$(( $$(date +%s) - start )) s; upstream's TDX in the VM..."; \
+	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+		$(VM)/initramfs.cpio.gz upstream $(VM)/upstream $(VM_TIMEOUT) \
+		$(ACCEL) || true; \
+	grep -E '^(not )?ok ' $(VM)/upstream/upstream.out || true; \
+	echo "the selftests in the VM..."; \
+	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+		$(VM)/initramfs.cpio.gz selftests $(VM)/out $(VM_TIMEOUT) \
+		$(ACCEL) || true; \
 	grep -E '^# (PASSED|FAILED|Totals)' $(VM)/out/selftests.out || true; \
 	echo "the demo (gate on, gate off), the fault campaign, stress, VM fuzz..."; \
-	set -- $(CHECK_VM_RUNS); echo "1..$$#" > $(VM)/runs.tap; n=0; logs=; \
+	set -- $(CHECK_VM_RUNS); echo "1..$$#" > $(VM)/runs.tap; n=0; \
+	logs=; \
 	for r in $(CHECK_VM_RUNS); do \
 		n=$$((n + 1)); name=$${r%%:*}; opts=$${r#"$$name"}; \
-		if $(TDX)/vm/run-vm.sh $(BZIMAGE) $(VM)/initramfs.cpio.gz \
-			$$name $(VM)/check-$$name $(VM_TIMEOUT) $(ACCEL) \
-			"$${opts#:}"; \
+		if QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+			$(VM)/initramfs.cpio.gz $$name $(VM)/check-$$name \
+			$(VM_TIMEOUT) $(ACCEL) "$${opts#:}"; \
 		then echo "ok $$n $$name"; else echo "not ok $$n $$name"; fi \
 			>> $(VM)/runs.tap; \
 		grep -E '$(VM_SUMMARY)' $(VM)/check-$$name/$$name.out | \
 			cut -c1-76; \
 		logs="$$logs $(VM)/check-$$name/console.log"; \
 	done; \
-	cat $(KOUT)/test.log $(VM)/out/console.log $$logs \
-		> $(B)/console-all.log; \
+	cat $(KOUT)/test.log $(VM)/upstream/console.log \
+		$(VM)/out/console.log $$logs > $(B)/console-all.log; \
 	echo "wall time: $$(( $$(date +%s) - start )) s"; \
 	python3 $(TDX)/check-log.py $(B)/console-all.log $(B)/kunit.json \
 		$(USER_OUT)/image-check.tap $(USER_OUT)/cli.tap \
+		$(VM)/upstream/upstream.out \
 		$(VM)/out/selftests.out $(VM)/runs.tap \
 		$(VM)/check-faults/faults.out
 
 kunit: check
+
+# $(call vm-judged,RUN,OPTS): boot the test kernel for one run, show what
+# it printed, judge its console log; fails if either failed.
+vm-judged = QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+		$(VM)/initramfs.cpio.gz $(1) $(VM)/$(1) $(VM_TIMEOUT) \
+		$(ACCEL) $(2); rc=$$?; \
+	grep -v '^tdx_vm: exit=' $(VM)/$(1)/$(1).out; \
+	python3 $(TDX)/check-log.py $(VM)/$(1)/console.log - \
+		> $(VM)/$(1)/judge.out; \
+	grep -E '^(KERNEL REPORT|kernel reports)' $(VM)/$(1)/judge.out; \
+	grep -q '^kernel reports: 0$$' $(VM)/$(1)/judge.out && exit $$rc; exit 1
+
+# The demo: TD builds through the stand-in device, an update under the
+# gate (NOGATE=1: the same with the gate switched off, test only), every
+# MRTD checked.
+DEMO_RUN := $(if $(NOGATE),demo-nogate,demo)
+run: kernel $(VM)/initramfs.cpio.gz
+	@echo "Booting the test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
+	@$(call vm-judged,$(DEMO_RUN))
+
+# A shell in the VM, to try tdx-module-update by hand (see /etc/motd there).
+shell: kernel $(VM)/initramfs.cpio.gz
+	@echo "Booting; leave with 'exit' (or Ctrl-A x)."
+	@qemu-system-x86_64 -nodefaults -m 2048 -smp 2 -cpu $(QEMU_CPU) \
+		-accel $(ACCEL) -bios qboot.rom -no-reboot -nographic \
+		-kernel $(BZIMAGE) -initrd $(VM)/initramfs.cpio.gz \
+		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
+		-serial mon:stdio -serial null
 
 # ---- Reliability: stress and the VM fuzzer, alone and at full length ----
 
@@ -242,7 +284,39 @@ vmfuzz: kernel $(VM)/initramfs.cpio.gz
 	@echo "fuzzing the test device and the attributes for $(VMFUZZ_SECONDS) s..."
 	@$(call vm-judged,vmfuzz,--seconds$(comma)$(VMFUZZ_SECONDS))
 
-# ---- The series: git format-patch files against the 6.12 base ----
+# ---- make bench: the gate against fail-fast and no coordination ----
+# Timed on a production-like kernel of the same tree, in its own build
+# folder: the test configuration without lock debugging, KCSAN or KUnit.
+BENCH_KOUT := $(B)/bench-kernel
+BENCH_CONFIG := $(B)/bench.config
+BENCH_OUT := $(B)/bench
+BENCH_OPTS ?=
+BENCH_PKGS := gnuplot-nox
+$(BENCH_CONFIG): $(KCONFIG)
+	@mkdir -p $(B)
+	sed -E '/^CONFIG_(KUNIT|PROVE_LOCKING|DEBUG_RWSEMS|DEBUG_ATOMIC_SLEEP|KCSAN[A-Z_]*|[A-Z_]*_KUNIT_TEST)=/d' \
+		$(KCONFIG) > $@
+
+bench-kernel: tree $(BENCH_CONFIG)
+	@$(KUNIT) build --arch=x86_64 --build_dir=$(BENCH_KOUT) \
+		--kunitconfig=$(BENCH_CONFIG) --jobs=$(JOBS) \
+		> $(B)/bench-kernel.out 2>&1 || \
+		{ tail -n 40 $(B)/bench-kernel.out; exit 1; }
+	@if grep -qE '^CONFIG_(LOCKDEP|KCSAN|KASAN|PROVE_LOCKING|KUNIT)=y' \
+		$(BENCH_KOUT)/.config; then \
+		echo "bench kernel has debugging on" >&2; exit 1; fi
+
+# BENCH_OPTS: tdx-bench's options, e.g. BENCH_OPTS='--loads 1 8 64/0'.
+# Results (results.md, bench.png, the raw output) go to BENCH_OUT.
+BENCH_TIMEOUT ?= 2400
+bench: bench-kernel $(VM)/initramfs.cpio.gz
+	@$(call install-pkgs,$(BENCH_PKGS))
+	@QEMU_CPU=$(QEMU_CPU) $(TDX)/bench/run-bench.sh \
+		$(BENCH_KOUT)/arch/x86/boot/bzImage \
+		$(VM)/initramfs.cpio.gz $(BENCH_OUT) $(BENCH_TIMEOUT) \
+		$(ACCEL) $(BENCH_OPTS)
+
+# ---- The series: git format-patch files against the 7.3 base ----
 # make patches fails unless the series is complete (its last patch gives
 # exactly the prepared tree), checkpatch --strict clean and covered by
 # MAINTAINERS; make patches-check applies it to a fresh base patch by
@@ -259,63 +333,11 @@ patches-check: tree
 	@$(TDX)/patches/check-series.sh --jobs $(JOBS) $(SRC) \
 		$(B)/patches-check/series-out/series $(B)/patches-check
 
-# ---- Build folders of the shared rules below ----
-BASE_OUT := $(B)
-KASAN_OUT := $(B)/kasan
-
-# The demo.  NOGATE=1 replays it with the gate switched off (test only).
-run: kernel $(VM)/initramfs.cpio.gz
-	@echo "Booting the test kernel (QEMU, 2 vCPUs) with the simulated TDX module..."
-	@$(call vm-judged,$(DEMO_RUN))
-
-# A shell in the VM, to try tdx-module-update by hand (see /etc/motd there).
-shell: kernel $(VM)/initramfs.cpio.gz
-	@echo "Booting; leave with 'exit' (or Ctrl-A x)."
-	@qemu-system-x86_64 -nodefaults -m 2048 -smp 2 -accel $(ACCEL) \
-		-bios qboot.rom -no-reboot -nographic \
-		-kernel $(BZIMAGE) -initrd $(VM)/initramfs.cpio.gz \
-		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
-		-serial mon:stdio -serial null
-
-endif
-
-# ---- make bench: the gate against fail-fast and no coordination ----
-# Timed on a production-like kernel of the same tree, in its own build
-# folder: the test configuration without lock debugging, KCSAN or KUnit.
-# Each base sets BASE_OUT, its build folder.
-BENCH_KOUT := $(BASE_OUT)/bench-kernel
-BENCH_CONFIG := $(BASE_OUT)/bench.config
-BENCH_OUT := $(BASE_OUT)/bench
-BENCH_OPTS ?=
-BENCH_PKGS := gnuplot-nox
-$(BENCH_CONFIG): $(KCONFIG)
-	@mkdir -p $(BASE_OUT)
-	sed -E '/^CONFIG_(KUNIT|PROVE_LOCKING|DEBUG_RWSEMS|DEBUG_ATOMIC_SLEEP|KCSAN[A-Z_]*|[A-Z_]*_KUNIT_TEST)=/d' \
-		$(KCONFIG) > $@
-
-bench-kernel: tree $(BENCH_CONFIG)
-	@$(KUNIT) build --arch=x86_64 --build_dir=$(BENCH_KOUT) \
-		--kunitconfig=$(BENCH_CONFIG) --jobs=$(JOBS) \
-		> $(BASE_OUT)/bench-kernel.out 2>&1 || \
-		{ tail -n 40 $(BASE_OUT)/bench-kernel.out; exit 1; }
-	@if grep -qE '^CONFIG_(LOCKDEP|KCSAN|KASAN|PROVE_LOCKING|KUNIT)=y' \
-		$(BENCH_KOUT)/.config; then \
-		echo "bench kernel has debugging on" >&2; exit 1; fi
-
-# BENCH_OPTS: tdx-bench's options, e.g. BENCH_OPTS='--loads 1 8 64/0'.
-# Results (results.md, bench.png, the raw output) go to BENCH_OUT.
-BENCH_TIMEOUT ?= 2400
-bench: bench-kernel $(VM)/initramfs.cpio.gz
-	@$(call install-pkgs,$(BENCH_PKGS))
-	@QEMU_CPU=$(QEMU_CPU) $(TDX)/bench/run-bench.sh \
-		$(BENCH_KOUT)/arch/x86/boot/bzImage \
-		$(VM)/initramfs.cpio.gz $(BENCH_OUT) $(BENCH_TIMEOUT) \
-		$(ACCEL) $(BENCH_OPTS)
-
 # ---- make check-kasan: the KUnit suites and the selftests again, on a ----
 # kernel of the same tree with generic KASAN in place of KCSAN (they
-# exclude each other).  Each base sets KASAN_OUT; 7.3 also QEMU_CPU.
-KASAN_CONFIG := $(dir $(KASAN_OUT))kasan.config
+# exclude each other).
+KASAN_OUT := $(B)/kasan
+KASAN_CONFIG := $(B)/kasan.config
 $(KASAN_CONFIG): $(KCONFIG) $(TDX)/configs/kasan.fragment
 	@mkdir -p $(dir $@)
 	sed '/KCSAN/d' $(KCONFIG) | cat - $(TDX)/configs/kasan.fragment > $@
@@ -326,7 +348,7 @@ check-kasan: tree $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
 	$(KUNIT) run --arch=x86_64 --build_dir=$(KASAN_OUT) \
 		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
 		--timeout=$(KUNIT_TIMEOUT) \
-		--qemu_args='-smp 2 $(if $(QEMU_CPU),-cpu $(QEMU_CPU) )-accel $(ACCEL)' \
+		--qemu_args='-smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)' \
 		--json=$(KASAN_OUT)/kunit.json $(SUITE) \
 		> $(KASAN_OUT)/kunit.out 2>&1; rc=$$?; \
 	grep -E '^\[..:..:..\] (Elapsed|Testing complete)' \
@@ -347,9 +369,8 @@ check-kasan: tree $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
 
 # ---- The update image checks under libFuzzer (ASan, UBSan) ----
 FUZZ_RUNS ?= 1000000
-# The base's image checks (base-7.3/base.mk sets its own).
-FUZZ_IMAGE_C ?= $(REPO)/arch/x86/virt/vmx/tdx/update_image.c
-FUZZ_OUT ?= $(B)/fuzz
+FUZZ_IMAGE_C := $(REPO)/arch/x86/virt/vmx/tdx/update_image.c
+FUZZ_OUT := $(B)/fuzz
 FUZZ_PKGS := clang libclang-rt-14-dev
 fuzz:
 	@$(call install-pkgs,$(FUZZ_PKGS))

@@ -6,7 +6,7 @@
  * interface of the tdx_host driver (/sys/class/firmware/tdx_module), waits
  * for the kernel worker to finish and reports the outcome, with one exit
  * code per outcome (see --help).  The version and the state of the update
- * are read from /sys/devices/platform/tdx_host.
+ * are read from /sys/devices/faux/tdx_host.
  *
  * The firmware loader keeps one image buffer per upload device, and a second
  * writer's "1" to loading discards the first one's data while both go on
@@ -48,11 +48,7 @@
 
 #define PROG			"tdx-module-update"
 #define FW_DIR			"/sys/class/firmware/tdx_module"
-/* The tdx_host device: the platform device of the 6.12 series, or 7.3's faux one */
-#ifndef TDX_HOST_DIR
-#define TDX_HOST_DIR		"/sys/devices/platform/tdx_host"
-#endif
-#define DEV_DIR			TDX_HOST_DIR
+#define DEV_DIR			"/sys/devices/faux/tdx_host"
 #define LOCK_FILE		"/run/tdx-module-update.lock"
 
 #define POLL_MS			100

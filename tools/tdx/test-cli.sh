@@ -3,10 +3,7 @@
 #
 # test-cli.sh - test tdx-module-update against a faked sysfs tree
 #
-# Usage: [TDX_HOST_DIR=DIR] test-cli.sh PATH-TO-tdx-module-update
-#
-# TDX_HOST_DIR: where the tool was built to find the tdx_host device
-# (its TDX_HOST_DIR), default /sys/devices/platform/tdx_host.
+# Usage: test-cli.sh PATH-TO-tdx-module-update
 #
 # Builds nothing.  Every case creates a fresh fake sysfs tree in a temporary
 # directory and points the tool at it with TDX_SYSFS_ROOT.  Cases that upload
@@ -36,7 +33,7 @@ if [[ $# -ne 1 || ! -x $1 ]]; then
 	exit 2
 fi
 TOOL=$(realpath "$1")
-HOST_DIR=${TDX_HOST_DIR:-/sys/devices/platform/tdx_host}
+HOST_DIR=/sys/devices/faux/tdx_host
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tdx-cli-test.XXXXXX") || exit 2
 FAKE_PID=
 HOLDER=

@@ -32,10 +32,7 @@
 #include "tdx_td_test.h"
 #include "sha384.h"
 
-#ifndef TDX_HOST_DIR
-#define TDX_HOST_DIR	"/sys/devices/platform/tdx_host"
-#endif
-#define HOST		TDX_HOST_DIR "/"
+#define HOST		"/sys/devices/faux/tdx_host/"
 #define POLICY		"/sys/module/tdx_sim/parameters/policy"
 #define IMAGE		"/tmp/tdx-module.img"
 #define CLI		"/bin/tdx-module-update"

@@ -1,26 +1,54 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tdx-faults: a fault campaign against runtime TDX module update, played
- * in the test VM over the simulated module's fault injection.
+ * tdx-faults: a fault campaign against runtime TDX module update on 7.3,
+ * played in the test VM over the simulated module's fault injection.
  *
  * Each row of rows[] is one case: a fault (leaf, CPU, calls let through,
  * calls failed, completion status) injected into one SEAMCALL of the
  * update or of a TD build, or an update image that is malformed or that
- * the P-SEAMLDR refuses.  Its expected outcome is written in the table,
- * derived from the design (Documentation/arch/x86/tdx-module-update.rst)
- * and from the code: update.c's state machine (SHUTDOWN on the lead CPU
- * 0 with AVOID_COMPAT_SENSITIVE, SEAMLDR.INSTALL on each CPU in turn,
- * TDH.SYS.INIT on the lead CPU, TDH.SYS.LP.INIT on each, TDH.SYS.UPDATE
- * on the lead CPU, then TDH.SYS.RD of the new version; the first failure
- * ends it; a failure after SHUTDOWN leaves TDX dead), sc_retry() (a
- * SEAMCALL that returns TDX_RND_NO_ENTROPY is issued up to 10 times),
- * the fw_upload error table of tdx-host.c, and the TD build path of
- * tdx_sim_td.c (a failed SEAMCALL is EIO with the status in hw_error).
+ * the P-SEAMLDR refuses, or a machine state the update must refuse.  Its
+ * expected outcome is written in the table, derived from upstream's
+ * update as this series leaves it:
  *
- * Every row starts from a power-cycled simulator ("reset 64": module
- * 1.5.06, 64 updates left) with two finalized TDs, then:
+ *  - tdx_module_update() (update.c) checks the image, then
+ *    update_precheck() reads SEAMLDR.INFO (no updates left: -ENOSPC; a
+ *    CPU offline: -EBUSY), closes the gate and lets the update task run
+ *    seamldr_install_module() (seamldr.c), which reads SEAMLDR.INFO once
+ *    more and starts the stop_machine() walk;
+ *  - MODULE_UPDATE_SHUTDOWN, on CPU 0 only: tdx_module_shutdown() reads
+ *    the handoff version (one TDH.SYS.RD) and issues TDH.SYS.SHUTDOWN,
+ *    with AVOID_COMPAT_SENSITIVE only where the module offers
+ *    UPDATE_COMPAT; its conflict status is -EBUSY (device-busy), any
+ *    other failure -EIO, and the old module runs on either way;
+ *  - MODULE_UPDATE_CPU_INSTALL, every CPU: SEAMLDR.INSTALL, serialized;
+ *    once one failed the others do not call it (patch 0004);
+ *  - MODULE_UPDATE_CPU_INIT, every CPU: tdx_cpu_enable(), whose first
+ *    caller, on whichever CPU, issues TDH.SYS.INIT for all, then
+ *    TDH.SYS.LP.INIT on each;
+ *  - MODULE_UPDATE_RUN_UPDATE, on CPU 0: TDH.SYS.UPDATE, then TDH.SYS.RD
+ *    of the version (three fields) and of TDX_FEATURES0 (patches 0005
+ *    and 0007: a failed read fails the update);
  *
- *  update and image rows  inject the fault, upload module 1.5.07;
+ * the first failure ends the walk; one after TDH.SYS.SHUTDOWN leaves no
+ * module the kernel may use (update_state "dead").  sc_retry() issues a
+ * SEAMCALL that returns TDX_RND_NO_ENTROPY up to 10 times; the fw_upload
+ * error table is tdx-host's (patch 0013); the TD build path is the
+ * stand-in's (tdx_sim_td.c, upstream's tdh_*() wrappers: a failed
+ * SEAMCALL is EIO with the status in hw_error).
+ *
+ * On 7.3 the kernel reads the module's version and features at boot and
+ * after each update only, so a reset of the simulator ("reset N": N
+ * updates left, no TDs, no faults, counters zero; a dead module revived)
+ * keeps the module that ran last.  Versions are therefore relative to
+ * the module a row starts with: v+0 is it, v+1 the row's image, v+2 the
+ * follow-up's.  Images carry TDX_FEATURES0 of the real release 1.5.06,
+ * which lacks UPDATE_COMPAT, unless the row is for a module that has it
+ * ("compat"); a row first updates to a module of its kind if the one
+ * running is not.
+ *
+ * Every row starts from a reset with two finalized TDs, then:
+ *
+ *  update and image rows  inject the fault, upload the row's image;
  *  build rows             inject the fault, build a third TD, and while
  *                         it is still open read builds_in_flight and, if
  *                         a hold is out, check that a nonblock upload is
@@ -32,7 +60,7 @@
  * reports (checked against the simulator's), whether the two finalized
  * TDs still read the expected MRTD, num_remaining_updates, faults_fired,
  * builds_in_flight once the failed TD is closed, and what comes next: a
- * nonblock build and a nonblock upload of 1.5.08 must both succeed while
+ * nonblock build and a nonblock upload of v+2 must both succeed while
  * TDX lives, and fail fast (ENXIO, preparing:hw-error) once it is dead.
  * seamldr_overlaps must stay 0 throughout.
  *
@@ -49,7 +77,7 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* SEAMCALL leaves, as in arch/x86/virt/vmx/tdx/tdx_update_abi.h and tdx.h */
+/* SEAMCALL leaves, as in arch/x86/virt/vmx/tdx/tdx.h and seamldr.c */
 #define SEAMLDR_LEAF		0x8000000000000000ULL
 #define L_PAGE_ADD		2ULL
 #define L_KEY_CONFIG		8ULL
@@ -65,7 +93,7 @@
 #define L_INFO			(SEAMLDR_LEAF | 0)
 #define L_INSTALL		(SEAMLDR_LEAF | 1)
 
-/* Completion statuses (tdx_update_abi.h; the last two asm/tdx.h) */
+/* Completion statuses (the TDX module and P-SEAMLDR ABI; asm/tdx.h) */
 #define S_OPERAND_INVALID	0xC000010000000000ULL
 #define S_OPERAND_BUSY		0x8000020000000000ULL
 #define S_OP_STATE_INCORRECT	0xC000030000000000ULL
@@ -86,18 +114,25 @@
 #define SOME			(-1)	/* faults fired: at least one */
 
 #define RESET_UPDATES		64
-#define OLD_UPDATE		6	/* the module a reset boots: 1.5.06 */
-#define NEW_UPDATE		7	/* the row's image */
-#define NEXT_UPDATE		8	/* the image of the follow-up upload */
 #define MOD_PAGES		3	/* so that one is in the middle */
 #define UPLOAD_POLL_MS		30000
 #define BLOCK_TIMEOUT_MS	"10000"
 #define ERR_LEN			160
 
+/* The module every image describes, but for its update number */
+#define MOD_MAJOR		1
+#define MOD_MINOR		5
+#define MOD_HANDOFF		4
+#define MOD_MIN_HANDOFF		2
+/* TDX_FEATURES0 of the real release 1.5.06: no UPDATE_COMPAT (bit 47) */
+#define F0_RELEASE		0x2E1F0FBFULL
+#define F0_UPDATE_COMPAT	0x800000000000ULL
+
 /* fw_upload's "error" attribute, "" (shown "ok") on success */
 #define E_OK		"ok"
 #define E_HW		"transferring:hw-error"
 #define E_BUSY		"transferring:device-busy"
+#define E_WEAROUT	"transferring:flash-wearout"
 #define E_INVALID	"preparing:firmware-invalid"
 #define E_SIZE		"preparing:invalid-file-size"
 #define E_DEAD		"preparing:hw-error"
@@ -106,11 +141,16 @@ enum row_kind { R_UPDATE, R_BUILD, R_IMAGE };
 
 /* What the row leaves behind. */
 enum end_state {
-	OLD,		/* idle, 1.5.06, the TDs kept */
-	NEW,		/* idle, 1.5.07, the TDs kept */
+	OLD,		/* idle, v+0, the TDs kept */
+	NEW,		/* idle, v+1, the TDs kept */
 	DEAD_LOST,	/* dead, no version, the TDs gone with the module */
 	DEAD_KEPT,	/* dead, no version, the module still runs the TDs */
 };
+
+/* How the row's machine differs from the usual one */
+#define M_COMPAT	0x1U	/* the module offers UPDATE_COMPAT */
+#define M_NO_ROOM	0x2U	/* the P-SEAMLDR takes no more updates */
+#define M_CPU1_OFFLINE	0x4U	/* CPU 1 offline during the upload */
 
 enum image_kind {
 	IMG_GOOD, IMG_TOO_SHORT, IMG_BAD_VERSION, IMG_BAD_SIGNATURE,
@@ -123,6 +163,7 @@ enum image_kind {
  * struct row - one case and its expected outcome
  * @name: what it is
  * @kind: what the row does after injecting the fault
+ * @machine: M_* flags
  * @leaf: the faulted leaf, 0 for none
  * @cpu: the CPU it fails on, ANY_CPU
  * @skip: matching calls let through first
@@ -141,6 +182,7 @@ enum image_kind {
 struct row {
 	const char *name;
 	enum row_kind kind;
+	unsigned int machine;
 	unsigned long long leaf;
 	int cpu;
 	unsigned int skip;
@@ -154,12 +196,15 @@ struct row {
 	const char *open;
 };
 
+#define UPDM(_n, _m, _l, _c, _s, _t, _st, _e, _end, _rem, _f)		\
+	{ .name = _n, .kind = R_UPDATE, .machine = _m, .leaf = _l,	\
+	  .cpu = _c, .skip = _s, .times = _t, .status = _st,		\
+	  .img = IMG_GOOD, .err = _e, .end = _end, .rem = _rem,		\
+	  .fired = _f }
 #define UPD(_n, _l, _c, _s, _t, _st, _e, _end, _rem, _f)		\
-	{ .name = _n, .kind = R_UPDATE, .leaf = _l, .cpu = _c,		\
-	  .skip = _s, .times = _t, .status = _st, .img = IMG_GOOD,	\
-	  .err = _e, .end = _end, .rem = _rem, .fired = _f }
+	UPDM(_n, 0, _l, _c, _s, _t, _st, _e, _end, _rem, _f)
 
-/* A build fault leaves the module as it was: idle, 1.5.06, 64 left. */
+/* A build fault leaves the module as it was: idle, v+0, 64 left. */
 #define BLD(_n, _l, _s, _t, _st, _cmd, _open, _f)			\
 	{ .name = _n, .kind = R_BUILD, .leaf = _l, .cpu = ANY_CPU,	\
 	  .skip = _s, .times = _t, .status = _st, .err = _cmd,		\
@@ -176,12 +221,18 @@ struct row {
 	  .img = _img, .err = _e, .end = _end, .rem = _rem, .fired = 0 }
 
 static const struct row rows[] = {
+	/* No fault: an update on each kind of module. */
+	UPD("no fault, module without UPDATE_COMPAT", 0, ANY_CPU, 0, 0, 0,
+	    E_OK, NEW, 63, 0),
+	UPDM("no fault, module with UPDATE_COMPAT", M_COMPAT, 0, ANY_CPU, 0,
+	     0, 0, E_OK, NEW, 63, 0),
 	/*
-	 * SHUTDOWN: lead CPU 0 only.  A failure leaves the old module
-	 * running and nothing installed (-EIO: hw-error, 64 left); the
-	 * AVOID_COMPAT_SENSITIVE conflict is -EBUSY: device-busy.  A fault
-	 * pinned to CPU 1 is never issued.  NO_ENTROPY is retried: 9
-	 * failures leave the 10th call through, 10 exhaust sc_retry().
+	 * SHUTDOWN: CPU 0 only.  A failure leaves the old module running
+	 * and nothing installed (-EIO: hw-error, 64 left); the conflict
+	 * with AVOID_COMPAT_SENSITIVE, passed only to a module with
+	 * UPDATE_COMPAT, is -EBUSY: device-busy.  A fault pinned to CPU 1
+	 * is never issued.  NO_ENTROPY is retried: 9 failures leave the
+	 * 10th call through, 10 exhaust sc_retry().
 	 */
 	UPD("SHUTDOWN cpu0 operand-invalid", L_SHUTDOWN, 0, 0, ALWAYS,
 	    S_OPERAND_INVALID, E_HW, OLD, 64, 1),
@@ -191,12 +242,12 @@ static const struct row rows[] = {
 	    S_VMFAILINVALID, E_HW, OLD, 64, 1),
 	UPD("SHUTDOWN cpu1 operand-invalid (not issued)", L_SHUTDOWN, 1, 0,
 	    ALWAYS, S_OPERAND_INVALID, E_OK, NEW, 63, 0),
-	UPD("SHUTDOWN any compat-sensitive", L_SHUTDOWN, ANY_CPU, 0, ALWAYS,
-	    S_COMPAT_SENSITIVE, E_BUSY, OLD, 64, 1),
-	UPD("SHUTDOWN cpu0 compat-sensitive once", L_SHUTDOWN, 0, 0, 1,
-	    S_COMPAT_SENSITIVE, E_BUSY, OLD, 64, 1),
-	UPD("SHUTDOWN cpu1 compat-sensitive (not issued)", L_SHUTDOWN, 1, 0,
-	    ALWAYS, S_COMPAT_SENSITIVE, E_OK, NEW, 63, 0),
+	UPDM("SHUTDOWN any compat-sensitive", M_COMPAT, L_SHUTDOWN, ANY_CPU,
+	     0, ALWAYS, S_COMPAT_SENSITIVE, E_BUSY, OLD, 64, 1),
+	UPDM("SHUTDOWN cpu0 compat-sensitive once", M_COMPAT, L_SHUTDOWN, 0,
+	     0, 1, S_COMPAT_SENSITIVE, E_BUSY, OLD, 64, 1),
+	UPDM("SHUTDOWN cpu1 compat-sensitive (not issued)", M_COMPAT,
+	     L_SHUTDOWN, 1, 0, ALWAYS, S_COMPAT_SENSITIVE, E_OK, NEW, 63, 0),
 	UPD("SHUTDOWN entropy x2 (retried)", L_SHUTDOWN, ANY_CPU, 0, 2,
 	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
 	UPD("SHUTDOWN entropy x9 (last retry)", L_SHUTDOWN, ANY_CPU, 0,
@@ -206,26 +257,45 @@ static const struct row rows[] = {
 	UPD("SHUTDOWN entropy always", L_SHUTDOWN, ANY_CPU, 0, ALWAYS,
 	    S_NO_ENTROPY, E_HW, OLD, 64, RETRIES),
 	/*
+	 * TDH.SYS.RD: the handoff version, read before SHUTDOWN (the old
+	 * module runs on), then after TDH.SYS.UPDATE the new module's
+	 * major, minor and update numbers and TDX_FEATURES0.  A failed
+	 * read there fails the update with the new module running and
+	 * the TDs imported, but unknown to the kernel: dead, TDs kept.
+	 */
+	UPD("SYS.RD handoff operand-invalid", L_SYS_RD, ANY_CPU, 0, ALWAYS,
+	    S_OPERAND_INVALID, E_HW, OLD, 64, 1),
+	UPD("SYS.RD handoff entropy x2 (retried)", L_SYS_RD, ANY_CPU, 0, 2,
+	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPD("SYS.RD entropy always", L_SYS_RD, ANY_CPU, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, OLD, 64, RETRIES),
+	UPD("SYS.RD new major version once", L_SYS_RD, ANY_CPU, 1, 1,
+	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
+	UPD("SYS.RD new update version once", L_SYS_RD, ANY_CPU, 3, 1,
+	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
+	UPD("SYS.RD new TDX_FEATURES0 once", L_SYS_RD, ANY_CPU, 4, 1,
+	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
+	/*
 	 * SEAMLDR.INSTALL: every CPU, one at a time, in no fixed order.
 	 * After SHUTDOWN any failure leaves TDX dead and the TDs with the
 	 * shut-down module.  A faulted call has no effect, so when the
 	 * first install fails nothing was used up (64); when only the
 	 * second fails, one was (63); with a fault pinned to one CPU the
-	 * order decides (not checked).  The other CPU may still try once
-	 * after an "any" fault fired: at least one.
+	 * order decides (not checked).  Once one install failed no other
+	 * CPU calls it: exactly one failed call, or one CPU's retries.
 	 */
 	UPD("INSTALL cpu0 bad-signature", L_INSTALL, 0, 0, ALWAYS,
 	    S_EBADSIG, E_HW, DEAD_LOST, ANY, 1),
 	UPD("INSTALL cpu1 bad-signature", L_INSTALL, 1, 0, ALWAYS,
 	    S_EBADSIG, E_HW, DEAD_LOST, ANY, 1),
 	UPD("INSTALL any bad-param", L_INSTALL, ANY_CPU, 0, ALWAYS,
-	    S_EBADPARAM, E_HW, DEAD_LOST, 64, SOME),
+	    S_EBADPARAM, E_HW, DEAD_LOST, 64, 1),
 	UPD("INSTALL any no-space", L_INSTALL, ANY_CPU, 0, ALWAYS,
-	    S_ENOSPC, E_HW, DEAD_LOST, 64, SOME),
+	    S_ENOSPC, E_HW, DEAD_LOST, 64, 1),
 	UPD("INSTALL cpu1 busy", L_INSTALL, 1, 0, ALWAYS,
 	    S_EBUSY, E_HW, DEAD_LOST, ANY, 1),
 	UPD("INSTALL any busy", L_INSTALL, ANY_CPU, 0, ALWAYS,
-	    S_EBUSY, E_HW, DEAD_LOST, 64, SOME),
+	    S_EBUSY, E_HW, DEAD_LOST, 64, 1),
 	UPD("INSTALL cpu0 vmfailinvalid", L_INSTALL, 0, 0, ALWAYS,
 	    S_VMFAILINVALID, E_HW, DEAD_LOST, ANY, 1),
 	UPD("INSTALL second call bad-signature", L_INSTALL, ANY_CPU, 1, 1,
@@ -233,14 +303,15 @@ static const struct row rows[] = {
 	UPD("INSTALL entropy x2 (retried)", L_INSTALL, ANY_CPU, 0, 2,
 	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
 	UPD("INSTALL entropy always", L_INSTALL, ANY_CPU, 0, ALWAYS,
-	    S_NO_ENTROPY, E_HW, DEAD_LOST, 64, SOME),
-	/* TDH.SYS.INIT: lead CPU only, after both installs (63 left). */
-	UPD("SYS.INIT cpu0 operand-invalid", L_SYS_INIT, 0, 0, ALWAYS,
+	    S_NO_ENTROPY, E_HW, DEAD_LOST, 64, RETRIES),
+	/*
+	 * TDH.SYS.INIT: once, from the first CPU to get there, whichever
+	 * it is (so not pinned); the others take its result.
+	 */
+	UPD("SYS.INIT any operand-invalid", L_SYS_INIT, ANY_CPU, 0, ALWAYS,
 	    S_OPERAND_INVALID, E_HW, DEAD_LOST, 63, 1),
 	UPD("SYS.INIT any vmfailinvalid", L_SYS_INIT, ANY_CPU, 0, ALWAYS,
 	    S_VMFAILINVALID, E_HW, DEAD_LOST, 63, 1),
-	UPD("SYS.INIT cpu1 operand-invalid (not issued)", L_SYS_INIT, 1, 0,
-	    ALWAYS, S_OPERAND_INVALID, E_OK, NEW, 63, 0),
 	UPD("SYS.INIT entropy x2 (retried)", L_SYS_INIT, ANY_CPU, 0, 2,
 	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
 	UPD("SYS.INIT entropy always", L_SYS_INIT, ANY_CPU, 0, ALWAYS,
@@ -262,7 +333,7 @@ static const struct row rows[] = {
 	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
 	UPD("LP.INIT entropy always", L_LP_INIT, ANY_CPU, 0, ALWAYS,
 	    S_NO_ENTROPY, E_HW, DEAD_LOST, 63, SOME),
-	/* TDH.SYS.UPDATE: lead CPU only; faulted, nothing is imported. */
+	/* TDH.SYS.UPDATE: CPU 0 only; faulted, nothing is imported. */
 	UPD("SYS.UPDATE cpu0 operand-invalid", L_SYS_UPDATE, 0, 0, ALWAYS,
 	    S_OPERAND_INVALID, E_HW, DEAD_LOST, 63, 1),
 	UPD("SYS.UPDATE cpu1 operand-invalid (not issued)", L_SYS_UPDATE, 1,
@@ -274,37 +345,36 @@ static const struct row rows[] = {
 	UPD("SYS.UPDATE entropy always", L_SYS_UPDATE, ANY_CPU, 0, ALWAYS,
 	    S_NO_ENTROPY, E_HW, DEAD_LOST, 63, RETRIES),
 	/*
-	 * SEAMLDR.INFO: update_precheck(), once, before the gate and
-	 * before SHUTDOWN: -EIO with nothing touched.  Issued from the
-	 * upload worker on any CPU, so not pinned.
+	 * SEAMLDR.INFO: update_precheck() reads it before the gate closes,
+	 * seamldr_install_module() once more before SHUTDOWN (patch 0003):
+	 * -EIO with nothing touched either way.  Issued from the upload
+	 * worker and the update task on any CPU, so not pinned.
 	 */
 	UPD("SEAMLDR.INFO bad-param", L_INFO, ANY_CPU, 0, ALWAYS,
 	    S_EBADPARAM, E_HW, OLD, 64, 1),
 	UPD("SEAMLDR.INFO vmfailinvalid once", L_INFO, ANY_CPU, 0, 1,
 	    S_VMFAILINVALID, E_HW, OLD, 64, 1),
+	UPD("SEAMLDR.INFO second call bad-param", L_INFO, ANY_CPU, 1, 1,
+	    S_EBADPARAM, E_HW, OLD, 64, 1),
 	UPD("SEAMLDR.INFO entropy x2 (retried)", L_INFO, ANY_CPU, 0, 2,
 	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
 	UPD("SEAMLDR.INFO entropy always", L_INFO, ANY_CPU, 0, ALWAYS,
 	    S_NO_ENTROPY, E_HW, OLD, 64, RETRIES),
 	/*
-	 * TDH.SYS.RD: the new module's version, after TDH.SYS.UPDATE
-	 * imported the TDs.  A module that does not answer is not used:
-	 * dead, so no builds and no updates.  The fault hits TDH.SYS.RD
-	 * only; the module itself runs on, and so do the TDs it imported
-	 * (GET_MRTD asks the module, not the update state).  The 4th
-	 * field read is the native handoff version.
+	 * Machines the update must refuse before SHUTDOWN, as upstream did
+	 * not: a P-SEAMLDR without room for another update (-ENOSPC:
+	 * flash-wearout), a CPU offline (-EBUSY: device-busy).
 	 */
-	UPD("SYS.RD operand-invalid", L_SYS_RD, ANY_CPU, 0, ALWAYS,
-	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
-	UPD("SYS.RD 4th field once", L_SYS_RD, ANY_CPU, 3, 1,
-	    S_OPERAND_INVALID, E_HW, DEAD_KEPT, 63, 1),
-	UPD("SYS.RD entropy x2 (retried)", L_SYS_RD, ANY_CPU, 0, 2,
-	    S_NO_ENTROPY, E_OK, NEW, 63, 2),
+	UPDM("no update left on the P-SEAMLDR", M_NO_ROOM, 0, ANY_CPU, 0, 0,
+	     0, E_WEAROUT, OLD, 0, 0),
+	UPDM("CPU 1 offline", M_CPU1_OFFLINE, 0, ANY_CPU, 0, 0, 0, E_BUSY,
+	     OLD, 64, 0),
 	/*
-	 * TD build: INIT_VM takes the hold and runs TDH.MNG.CREATE,
-	 * KEY.CONFIG and INIT, and gives the hold back if one fails.
-	 * INIT_MEM_REGION (PAGE.ADD, then 16 MR.EXTENDs per measured page)
-	 * and FINALIZE_VM failures keep it until the TD is closed.
+	 * TD build, as KVM's: INIT_VM takes the hold and runs
+	 * TDH.MNG.CREATE, KEY.CONFIG and INIT, and gives the hold back if
+	 * one fails.  INIT_MEM_REGION (PAGE.ADD, then 16 MR.EXTENDs per
+	 * measured page) and FINALIZE_VM failures keep it until the TD is
+	 * closed.
 	 */
 	BLD("MNG.CREATE operand-busy", L_MNG_CREATE, 0, ALWAYS,
 	    S_OPERAND_BUSY, "INIT_VM", "0/2", 1),
@@ -336,14 +406,17 @@ static const struct row rows[] = {
 	    S_NO_ENTROPY, NULL, "0/2", 2),
 	/*
 	 * Images: format errors are refused in prepare, before any
-	 * SEAMCALL (tdx_image_check() order; a wrong length is
-	 * invalid-file-size).  So are module pages that do not hash to the
-	 * SHA-384 digest of the sigstruct (a byte or a bit flipped, a page
-	 * half zeroed, the module of another image uploaded at the same
-	 * time): the P-SEAMLDR would refuse them only at SEAMLDR.INSTALL,
-	 * after SHUTDOWN, leaving TDX dead.  A module that cannot import
-	 * handoff version 4 fails TDH.SYS.UPDATE, which drops every TD:
-	 * dead.
+	 * SEAMCALL (the order of the image checks; a wrong length is
+	 * invalid-file-size), among them the sigstruct-less and
+	 * module-less images that upstream's own checks let through to
+	 * SEAMLDR.INSTALL (patch 0002).  So are module pages that do not
+	 * hash to the SHA-384 digest of the sigstruct (a byte or a bit
+	 * flipped, a page half zeroed, the module of another image
+	 * uploaded at the same time): the P-SEAMLDR would refuse them only
+	 * at SEAMLDR.INSTALL, after SHUTDOWN, leaving TDX dead.  A module
+	 * that cannot import the running one's handoff version fails
+	 * TDH.SYS.UPDATE, which drops every TD: dead.  That row comes
+	 * last: the module it leaves runs on after the reset.
 	 */
 	IMG("image shorter than its header", IMG_TOO_SHORT, true,
 	    E_SIZE, OLD, 64),
@@ -373,8 +446,8 @@ static const struct row rows[] = {
 	    E_INVALID, OLD, 64),
 	IMG("flipped bit", IMG_FLIPPED_BIT, true,
 	    E_INVALID, OLD, 64),
-	IMG("image that cannot import handoff 4", IMG_HANDOFF, false,
-	    E_HW, DEAD_LOST, 63),
+	IMG("image that cannot import the running handoff", IMG_HANDOFF,
+	    false, E_HW, DEAD_LOST, 63),
 };
 
 enum td_fate { TDS_KEPT, TDS_LOST, TDS_WRONG, TDS_MIXED };
@@ -388,6 +461,7 @@ static const char * const fate_names[] = {
  * struct obs - what a row observed
  * @err: upload error ("ok"), or the build's failed command and status
  * @state: update_state
+ * @base: the update number of the module the row started with
  * @ver: the host's module update number, or -errno
  * @tds: the two finalized TDs
  * @rem: num_remaining_updates, or -errno
@@ -401,6 +475,7 @@ static const char * const fate_names[] = {
 struct obs {
 	char err[ERR_LEN];
 	char state[32];
+	int base;
 	int ver;
 	enum td_fate tds;
 	long rem;
@@ -417,7 +492,7 @@ struct image {
 	size_t size;
 };
 
-/* The row's image (1.5.07) and the follow-up's (1.5.08). */
+/* The row's image (v+1) and the follow-up's (v+2). */
 static struct image img_new, img_next;
 
 struct name {
@@ -454,13 +529,19 @@ static const char *name_of(const struct name *names, unsigned long long val)
 	return "?";
 }
 
-/* "LEAF/CPU/STATUS/TIMES[+skipN]", or "-" without a fault. */
+/*
+ * "LEAF/CPU/STATUS/TIMES[+skipN]", or "-" without a fault, then the
+ * machine's differences, if any: " [compat]", " [noroom]", " [cpu1off]".
+ */
 static void fmt_fault(const struct row *r, char *buf, size_t len)
 {
 	char cpu[16] = "any", times[16] = "always", skip[16] = "";
+	const char *machine = r->machine & M_COMPAT ? " [compat]" :
+			      r->machine & M_NO_ROOM ? " [noroom]" :
+			      r->machine & M_CPU1_OFFLINE ? " [cpu1off]" : "";
 
 	if (!r->leaf) {
-		snprintf(buf, len, "-");
+		snprintf(buf, len, "-%s", machine);
 		return;
 	}
 	if (r->cpu >= 0)
@@ -469,8 +550,8 @@ static void fmt_fault(const struct row *r, char *buf, size_t len)
 		snprintf(times, sizeof(times), "x%u", r->times);
 	if (r->skip)
 		snprintf(skip, sizeof(skip), "+skip%u", r->skip);
-	snprintf(buf, len, "%s/%s/%s/%s%s", name_of(leaf_names, r->leaf), cpu,
-		 name_of(status_names, r->status), times, skip);
+	snprintf(buf, len, "%s/%s/%s/%s%s%s", name_of(leaf_names, r->leaf),
+		 cpu, name_of(status_names, r->status), times, skip, machine);
 }
 
 static bool end_dead(enum end_state end)
@@ -492,7 +573,7 @@ static void expected_err(const struct row *r, char *buf, size_t len)
 static void fmt_expected(const struct row *r, char *buf, size_t len)
 {
 	char err[ERR_LEN], rem[16], fired[16], open[80] = "";
-	int ver = r->end == NEW ? NEW_UPDATE : OLD_UPDATE;
+	int ver = r->end == NEW ? 1 : 0;
 	bool dead = end_dead(r->end);
 
 	expected_err(r, err, sizeof(err));
@@ -505,7 +586,7 @@ static void fmt_expected(const struct row *r, char *buf, size_t len)
 		snprintf(buf, len, "%s dead v- %s r%s f%s%s h0 n:dead s0", err,
 			 r->end == DEAD_KEPT ? "kept" : "lost", rem, fired, open);
 	else
-		snprintf(buf, len, "%s idle v%d kept r%s f%s%s h0 n:ok s0", err,
+		snprintf(buf, len, "%s idle v+%d kept r%s f%s%s h0 n:ok s0", err,
 			 ver, rem, fired, open);
 }
 
@@ -517,7 +598,12 @@ static void fmt_observed(const struct obs *o, char *buf, size_t len)
 		snprintf(buf, len, "SETUP: %s", o->fail);
 		return;
 	}
-	snprintf(ver, sizeof(ver), o->ver == -ENXIO ? "-" : "%d", o->ver);
+	if (o->ver == -ENXIO)
+		snprintf(ver, sizeof(ver), "-");
+	else if (o->ver < 0)
+		snprintf(ver, sizeof(ver), "?%d", o->ver);
+	else
+		snprintf(ver, sizeof(ver), "%+d", o->ver - o->base);
 	if (o->open[0])
 		snprintf(open, sizeof(open), " o%s", o->open);
 	snprintf(buf, len, "%s %s v%s %s r%ld f%ld%s h%ld n:%s s%ld", o->err,
@@ -536,7 +622,7 @@ static bool row_matches(const struct row *r, const struct obs *o)
 	if (strcmp(o->err, err) || strcmp(o->state, dead ? "dead" : "idle"))
 		return false;
 	if (dead ? o->ver != -ENXIO :
-		   o->ver != (r->end == NEW ? NEW_UPDATE : OLD_UPDATE))
+		   o->ver != o->base + (r->end == NEW ? 1 : 0))
 		return false;
 	if (o->tds != (r->end == DEAD_LOST ? TDS_LOST : TDS_KEPT))
 		return false;
@@ -551,19 +637,45 @@ static bool row_matches(const struct row *r, const struct obs *o)
 
 /* ---- images ---------------------------------------------------------- */
 
-static int make_image(enum image_kind kind, struct image *img)
+/* A good image of module 1.5.@update with @features0, or NULL */
+static unsigned char *good_image(unsigned int update, unsigned int crypto,
+				 unsigned long long features0, size_t *size)
 {
 	struct tdx_sim_module_desc desc = {
-		.major = 1, .minor = 5, .update = NEW_UPDATE,
-		.handoff_version = 5, .min_handoff_version = 5,
-		.crypto_lib_version = 2,
-		.features0 = (1ULL << 1) | (1ULL << 47),
+		.major = MOD_MAJOR, .minor = MOD_MINOR, .update = update,
+		.handoff_version = MOD_HANDOFF,
+		.min_handoff_version = MOD_MIN_HANDOFF,
+		.crypto_lib_version = crypto, .features0 = features0,
+	};
+	unsigned char *buf;
+
+	*size = tdx_sim_image_size(MOD_PAGES);
+	buf = calloc(1, *size);
+	if (buf)
+		tdx_sim_make_image(buf, &desc, MOD_PAGES);
+	return buf;
+}
+
+static unsigned long long row_features0(const struct row *r)
+{
+	return F0_RELEASE | (r->machine & M_COMPAT ? F0_UPDATE_COMPAT : 0);
+}
+
+/* The row's image of kind @kind: module v+1 (@base + 1), or a broken one */
+static int make_image(const struct row *r, enum image_kind kind,
+		      unsigned int base, struct image *img)
+{
+	struct tdx_sim_module_desc desc = {
+		.major = MOD_MAJOR, .minor = MOD_MINOR, .update = base + 1,
+		.handoff_version = MOD_HANDOFF + 1,
+		.min_handoff_version = MOD_HANDOFF + 1,
+		.crypto_lib_version = 2, .features0 = row_features0(r),
 	};
 	struct tdx_blob_hdr *hdr;
 	unsigned char *good, *other, *module;
 	size_t size, other_size;
 
-	good = vm_make_image(NEW_UPDATE, 2, MOD_PAGES, &size);
+	good = good_image(base + 1, 2, row_features0(r), &size);
 	if (!good)
 		return -ENOMEM;
 	/* Room for the one kind that grows the image. */
@@ -622,7 +734,7 @@ static int make_image(enum image_kind kind, struct image *img)
 		 * and sigstruct, the module pages of the next update's
 		 * image, of the same size.
 		 */
-		other = vm_make_image(NEXT_UPDATE, 3, MOD_PAGES, &other_size);
+		other = good_image(base + 2, 3, row_features0(r), &other_size);
 		if (!other || other_size != size) {
 			free(other);
 			free(img->data);
@@ -733,30 +845,81 @@ static enum td_fate td_fate(struct vm_td *td)
 	return ret == 1 ? TDS_KEPT : ret ? TDS_LOST : TDS_WRONG;
 }
 
-/*
- * Power-cycle the simulator and build the two TDs that must survive;
- * returns false with @o->fail set if the row cannot start.
- */
-static bool setup_row(unsigned int n, struct vm_td tds[2], struct obs *o)
+/* Reset the simulator with @remaining updates left; false if not fresh */
+static bool reset_sim(unsigned int remaining, struct obs *o)
 {
-	const char *cmd;
-	unsigned int i;
 	int ret;
 
 	ret = vm_sim_write("fault", "clear");
 	if (!ret)
-		ret = vm_sim_write("reset", "%u", RESET_UPDATES);
+		ret = vm_sim_write("reset", "%u", remaining);
 	if (ret) {
 		snprintf(o->fail, sizeof(o->fail), "reset: %s",
 			 strerror(-ret));
 		return false;
 	}
-	if (!vm_read_is(VM_HOST_DIR "update_state", "idle") ||
-	    host_version() != OLD_UPDATE ||
+	o->base = host_version();
+	if (!vm_read_is(VM_HOST_DIR "update_state", "idle") || o->base < 0 ||
 	    vm_read_long(VM_HOST_DIR "builds_in_flight") != 0 ||
 	    vm_read_long(VM_HOST_DIR "num_remaining_updates") !=
-	    RESET_UPDATES || vm_sim_long("faults_fired") != 0) {
+	    (long)remaining || vm_sim_long("faults_fired") != 0) {
 		snprintf(o->fail, sizeof(o->fail), "not fresh after reset");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Bring the running module to the row's kind (with UPDATE_COMPAT or
+ * without), updating to one of that kind if it is not.
+ */
+static bool module_of_kind(const struct row *r, struct obs *o)
+{
+	const char *want = r->machine & M_COMPAT ? "avoid-compat-sensitive" :
+						   "none";
+	struct image img;
+	char err[ERR_LEN];
+
+	if (vm_read_is(VM_HOST_DIR "update_backstop", want))
+		return true;
+	img.data = good_image(o->base + 1, 2, row_features0(r), &img.size);
+	if (!img.data) {
+		snprintf(o->fail, sizeof(o->fail), "no memory for the image");
+		return false;
+	}
+	upload(&img, false, err, sizeof(err));
+	free(img.data);
+	if (strcmp(err, E_OK) ||
+	    !vm_read_is(VM_HOST_DIR "update_backstop", want)) {
+		snprintf(o->fail, sizeof(o->fail),
+			 "to a module with backstop %s: %.64s", want, err);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Power-cycle the simulator, bring the module to the row's kind, make
+ * the row's images and build the two TDs that must survive; returns
+ * false with @o->fail set if the row cannot start.
+ */
+static bool setup_row(unsigned int n, const struct row *r,
+		      struct vm_td tds[2], struct image *img, struct obs *o)
+{
+	const char *cmd;
+	unsigned int i;
+	int ret;
+
+	if (!reset_sim(RESET_UPDATES, o) || !module_of_kind(r, o) ||
+	    !reset_sim(r->machine & M_NO_ROOM ? 0 : RESET_UPDATES, o))
+		return false;
+	img_new.data = good_image(o->base + 1, 2, row_features0(r),
+				  &img_new.size);
+	img_next.data = good_image(o->base + 2, 3, row_features0(r),
+				   &img_next.size);
+	if (!img_new.data || !img_next.data ||
+	    (r->kind == R_IMAGE && make_image(r, r->img, o->base, img))) {
+		snprintf(o->fail, sizeof(o->fail), "no memory for the images");
 		return false;
 	}
 	for (i = 0; i < 2; i++) {
@@ -805,19 +968,22 @@ static void build_row(unsigned int n, struct vm_td *td, struct obs *o)
 }
 
 /* After the row: a new build and an update that may not wait. */
-static void check_next(struct obs *o)
+static void check_next(const struct row *r, struct obs *o)
 {
 	struct vm_td td;
 	char err[ERR_LEN];
 	int build, ver;
 
+	/* Room for the follow-up; the module stays as the row left it. */
+	if (r->machine & M_NO_ROOM)
+		vm_sim_write("reset", "%u", RESET_UPDATES);
 	build = vm_td_open(&td, true);
 	if (!build)
 		build = vm_td_init(&td, 1);
 	vm_td_close(&td);
 	upload(&img_next, true, err, sizeof(err));
 	ver = host_version();
-	if (!build && !strcmp(err, "ok") && ver == NEXT_UPDATE)
+	if (!build && !strcmp(err, "ok") && ver == o->base + 2)
 		snprintf(o->next, sizeof(o->next), "ok");
 	else if (build == -ENXIO && !strcmp(err, E_DEAD) && ver == -ENXIO)
 		snprintf(o->next, sizeof(o->next), "dead");
@@ -825,6 +991,8 @@ static void check_next(struct obs *o)
 		snprintf(o->next, sizeof(o->next), "build=%d,%s,v=%d", build,
 			 err, ver);
 }
+
+#define CPU1_ONLINE	"/sys/devices/system/cpu/cpu1/online"
 
 static void run_row(unsigned int n, const struct row *r, struct obs *o)
 {
@@ -835,17 +1003,21 @@ static void run_row(unsigned int n, const struct row *r, struct obs *o)
 	int ret;
 
 	memset(o, 0, sizeof(*o));
-	if (r->kind == R_IMAGE && make_image(r->img, &img)) {
-		snprintf(o->fail, sizeof(o->fail), "no memory for the image");
-		return;
-	}
-	if (!setup_row(n, tds, o))
+	if (!setup_row(n, r, tds, &img, o))
 		goto out;
 	if (r->leaf) {
 		ret = vm_sim_fault(r->leaf, r->cpu, r->skip, r->times,
 				   r->status);
 		if (ret) {
 			snprintf(o->fail, sizeof(o->fail), "fault: %s",
+				 strerror(-ret));
+			goto out;
+		}
+	}
+	if (r->machine & M_CPU1_OFFLINE) {
+		ret = vm_write(CPU1_ONLINE, "0");
+		if (ret) {
+			snprintf(o->fail, sizeof(o->fail), "cpu1 offline: %s",
 				 strerror(-ret));
 			goto out;
 		}
@@ -859,6 +1031,10 @@ static void run_row(unsigned int n, const struct row *r, struct obs *o)
 		o->fired = vm_sim_long("faults_fired");
 		vm_sim_write("fault", "clear");
 	}
+	if ((r->machine & M_CPU1_OFFLINE) && vm_write(CPU1_ONLINE, "1")) {
+		snprintf(o->fail, sizeof(o->fail), "cpu1 back online failed");
+		goto out;
+	}
 
 	if (vm_read(VM_HOST_DIR "update_state", o->state, sizeof(o->state)))
 		snprintf(o->state, sizeof(o->state), "?");
@@ -868,12 +1044,16 @@ static void run_row(unsigned int n, const struct row *r, struct obs *o)
 	o->tds = fate[0] == fate[1] ? fate[0] : TDS_MIXED;
 	o->rem = vm_read_long(VM_HOST_DIR "num_remaining_updates");
 	o->hold = vm_read_long(VM_HOST_DIR "builds_in_flight");
-	check_next(o);
+	check_next(r, o);
 	o->ovl = vm_sim_long("seamldr_overlaps");
 out:
 	for (i = 0; i < ARRAY_SIZE(tds); i++)
 		vm_td_close(&tds[i]);
 	free(img.data);
+	free(img_new.data);
+	free(img_next.data);
+	img_new.data = NULL;
+	img_next.data = NULL;
 }
 
 int main(void)
@@ -890,10 +1070,7 @@ int main(void)
 		printf("Bail out! no tdx_module upload device or no simulator\n");
 		return 1;
 	}
-	/* The follow-up image: the next update, another crypto library. */
-	img_next.data = vm_make_image(NEXT_UPDATE, 3, MOD_PAGES, &img_next.size);
-	if (make_image(IMG_GOOD, &img_new) || !img_next.data ||
-	    vm_write(VM_HOST_DIR "update_timeout_ms", BLOCK_TIMEOUT_MS)) {
+	if (vm_write(VM_HOST_DIR "update_timeout_ms", BLOCK_TIMEOUT_MS)) {
 		printf("Bail out! cannot set up\n");
 		return 1;
 	}
@@ -907,16 +1084,21 @@ int main(void)
 		printf("%sok %u - %s\n", ok ? "" : "not ", i + 1, rows[i].name);
 	}
 
-	/* Leave the VM as a fresh boot would. */
+	/* Leave the VM as a reboot would, but for the module's version. */
 	vm_sim_write("fault", "clear");
 	vm_sim_write("reset", "%u", RESET_UPDATES);
 	vm_write(VM_HOST_DIR "update_mode", "block");
 	vm_write(VM_HOST_DIR "update_timeout_ms", "60000");
 
 	printf("# legend: ERROR STATE vVERSION TDS rREMAINING fFIRED\n"
-	       "#         [oOPEN-HOLD[:busy]/LIVE-TDS] hHOLD n:NEXT sOVERLAPS\n");
+	       "#         [oOPEN-HOLD[:busy]/LIVE-TDS] hHOLD n:NEXT sOVERLAPS\n"
+	       "#         (vVERSION: +0 the module the row began with,\n"
+	       "#         +1 the row's image; machine: compat = the module\n"
+	       "#         offers UPDATE_COMPAT, noroom = no update left,\n"
+	       "#         cpu1off = CPU 1 offline)\n");
 	printf("# %-3s %-44s %-44s %-72s %s\n", "row", "name",
-	       "fault (leaf/cpu/status/times)", "expected", "observed");
+	       "fault (leaf/cpu/status/times) [machine]", "expected",
+	       "observed");
 	for (i = 0; i < n; i++) {
 		fmt_fault(&rows[i], fault, sizeof(fault));
 		fmt_expected(&rows[i], exp, sizeof(exp));
@@ -927,7 +1109,5 @@ int main(void)
 	}
 	printf("# elapsed: %.1f s\n", (vm_now_ms() - t0) / 1000);
 	printf("# faults: %u rows, %u match\n", n, matched);
-	free(img_new.data);
-	free(img_next.data);
 	return matched == n ? 0 : 1;
 }

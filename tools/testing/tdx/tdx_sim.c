@@ -4,14 +4,20 @@
  *
  * Test kernels only.  It provides the SEAMCALL entry points
  * (__seamcall(), __seamcall_ret(), __seamcall_saved_ret()) in place of
- * seamcall.S, so the code above it runs unchanged.  It implements the
- * leaves runtime update and TD build use, after the TDX module and
- * P-SEAMLDR ABI:
+ * seamcall.S, and the two platform MSRs the TDX host code reads, so the
+ * code above it runs unchanged: the kernel's own boot-time TDX
+ * initialization, runtime update and TD build.  It implements, after the
+ * TDX module and P-SEAMLDR ABI:
  *
- *  - TDH.SYS.RD: module version, native handoff version, TDX_FEATURES0.
+ *  - Boot: TDH.SYS.INIT once, TDH.SYS.LP.INIT on every CPU (and on each
+ *    CPU that comes online later), TDH.SYS.RD of every global field the
+ *    kernel reads, TDH.SYS.CONFIG (the TDMRs and the global KeyID),
+ *    TDH.SYS.KEY.CONFIG once per package, TDH.SYS.TDMR.INIT in steps
+ *    until every TDMR is done; TDH.SYS.DISABLE.  A leaf out of order
+ *    gets the module's error status.
  *  - TDH.SYS.SHUTDOWN: checks the handoff version, honours
- *    AVOID_COMPAT_SENSITIVE (fails while a TD is in an update-sensitive
- *    section), then stops the module.
+ *    AVOID_COMPAT_SENSITIVE where the module offers it (fails while a TD
+ *    is in an update-sensitive section), then stops the module.
  *  - SEAMLDR.INFO, SEAMLDR.INSTALL: one CPU at a time (an overlap is
  *    counted and refused), every online CPU must install the same image,
  *    the sigstruct must match the module pages, and each update uses up
@@ -19,9 +25,15 @@
  *  - TDH.SYS.INIT after all CPUs installed, TDH.SYS.LP.INIT on each CPU,
  *    TDH.SYS.UPDATE after all of them: imports the handoff data if the new
  *    module accepts its version, and the TDs run on.
- *  - TD build: TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG, TDH.MNG.INIT,
- *    TDH.MEM.PAGE.ADD, TDH.MR.EXTEND, TDH.MR.FINALIZE, TDH.MNG.RD (the
- *    MRTD) and TDH.MNG.KEY.FREEID (teardown, simplified to one call).
+ *  - TD build: TDH.MNG.CREATE, TDH.MNG.KEY.CONFIG, TDH.MNG.ADDCX (every
+ *    TDCS page before TDH.MNG.INIT), TDH.MNG.INIT, TDH.MEM.PAGE.ADD,
+ *    TDH.MR.EXTEND, TDH.MR.FINALIZE, TDH.MNG.RD (the MRTD).
+ *  - TD teardown in the module's order: TDH.MNG.VPFLUSHDONE,
+ *    TDH.PHYMEM.CACHE.WB on every package, TDH.MNG.KEY.FREEID, then
+ *    TDH.PHYMEM.PAGE.RECLAIM of each page the TD owns, its TDR last, and
+ *    TDH.PHYMEM.PAGE.WBINVD of pages the module no longer owns.  Page
+ *    ownership is kept in a page metadata table (the PAMT), so a page
+ *    can belong to one TD only and is reclaimed once.
  *
  * The MRTD is a real SHA-384 over 128-byte records, one per page added
  * ("MEM.PAGE.ADD", GPA) and per chunk measured ("MR.EXTEND", GPA, then
@@ -44,21 +56,55 @@
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kstrtox.h>
+#include <linux/memblock.h>
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/topology.h>
 #include <linux/unaligned.h>
+#include <linux/vmalloc.h>
 #include <linux/cpufeature.h>
+#include <asm/msr-index.h>
+#include <asm/seamldr.h>
 #include <asm/tdx.h>
+#include <asm/tdx_update.h>
+#include <asm/vmx.h>
 
-#include "tdx_update_abi.h"
-#include "update.h"
+#include "seamcall_internal.h"
+#include "tdx.h"
+#include "tdx_sim_abi.h"
 #include "tdx_sim.h"
+#include "update.h"
 
 #define SIM_MAX_TDS		512
 #define SIM_MAX_FAULTS		32
 #define SIM_SHA_BLOCK		128
+
+/*
+ * The platform: MKTME KeyIDs, then TDX KeyIDs, one of them the module's
+ * global KeyID and one for each TD the tests keep open at most.
+ */
+#define SIM_NR_MKTME_KEYIDS	15
+#define SIM_NR_TDX_KEYIDS	(1 + SIM_MAX_TDS)
+#define SIM_GLOBAL_KEYID	(SIM_NR_MKTME_KEYIDS + 1)
+
+/* What the module reports about itself (TDH.SYS.RD). */
+#define SIM_MAX_TDMRS		64
+#define SIM_MAX_RESERVED	16
+#define SIM_PAMT_ENTRY_SIZE	16
+#define SIM_TDCS_PAGES		4
+#define SIM_TDVPS_PAGES		6
+#define SIM_MAX_VCPUS		576
+/* TDH.SYS.TDMR.INIT initializes this much of a TDMR per call. */
+#define SIM_TDMR_INIT_STEP	SZ_512M
+
+/*
+ * TDX_FEATURES0 of the real release 1.5.06: TD_PRESERVING (bit 1) and
+ * NO_RBP_MOD (bit 18), no UPDATE_COMPAT (bit 47), like every published
+ * release.
+ */
+#define SIM_FEATURES0_1_5_06	0x2E1F0FBFULL
 
 /* The simulated P-SEAMLDR's own version. */
 #define SIM_SEAMLDR_MAJOR	1
@@ -71,10 +117,17 @@ MODULE_PARM_DESC(remaining_updates,
 		 "Runtime updates the simulated P-SEAMLDR accepts after boot");
 
 /*
+ * The module's life: boot initialization (LOADED to RUNNING), then any
+ * number of updates (RUNNING, SHUTDOWN, INSTALLING, UPDATE_INIT, back to
+ * RUNNING), ended by TDH.SYS.DISABLE or a failed update.
+ */
+/*
  * policy=gate|failfast|none (boot line tdx_sim.policy=, or
  * /sys/module/tdx_sim/parameters/policy): how the update code
  * coordinates with builds.  Anything but "gate" exists to show what the
- * gate prevents.  Change it only while no build or update runs.
+ * gate prevents; under "none" the simulated module also ignores
+ * AVOID_COMPAT_SENSITIVE, as if the kernel had not passed it.  Change it
+ * only while no build or update runs.
  */
 static const char * const policy_names[] = {
 	[TDX_POLICY_GATE] = "gate",
@@ -105,19 +158,26 @@ module_param_cb(policy, &policy_ops, NULL, 0644);
 MODULE_PARM_DESC(policy, "gate (default), failfast or none: test only");
 
 enum sim_phase {
-	SIM_RUNNING,		/* a module runs and takes every leaf */
+	SIM_LOADED,		/* loaded at boot: waits for TDH.SYS.INIT */
+	SIM_SYSINIT,		/* TDH.SYS.INIT done: LP.INIT, SYS.RD, CONFIG */
+	SIM_CONFIGURED,		/* TDH.SYS.CONFIG done: KEY.CONFIG per package */
+	SIM_KEYS_CONFIGURED,	/* every package keyed: TDMR.INIT */
+	SIM_RUNNING,		/* initialized: takes every leaf */
 	SIM_SHUTDOWN,		/* shut down, waiting for SEAMLDR.INSTALL */
 	SIM_INSTALLING,		/* some CPUs installed the new module */
-	SIM_INITIALIZING,	/* TDH.SYS.INIT done, LP.INIT under way */
+	SIM_UPDATE_INIT,	/* TDH.SYS.INIT done, LP.INIT under way */
+	SIM_DISABLED,		/* TDH.SYS.DISABLE done */
 	SIM_NO_MODULE,		/* no usable module: SEAMCALL fails */
 };
 
 enum sim_td_state {
 	TD_FREE,
 	TD_CREATED,		/* TDH.MNG.CREATE done */
-	TD_KEYED,		/* TDH.MNG.KEY.CONFIG done */
+	TD_KEYED,		/* TDH.MNG.KEY.CONFIG done on every package */
 	TD_BUILDING,		/* TDH.MNG.INIT done: update-sensitive */
 	TD_RUNNABLE,		/* TDH.MR.FINALIZE done */
+	TD_FLUSHED,		/* TDH.MNG.VPFLUSHDONE done: caches to write back */
+	TD_TEARDOWN,		/* TDH.MNG.KEY.FREEID done: pages to reclaim */
 };
 
 struct sim_td {
@@ -132,6 +192,16 @@ struct sim_td {
 	u64 page_gpa;
 	u64 page_hpa;
 	bool page_valid;
+	u64 keyed_pkgs;		/* packages that took TDH.MNG.KEY.CONFIG */
+	unsigned int tdcx;	/* TDCS pages added (TDH.MNG.ADDCX) */
+	unsigned int children;	/* pages it owns besides its TDR */
+	u64 wb_pending;		/* packages still to write back, by id */
+};
+
+struct sim_tdmr {
+	u64 base;
+	u64 size;
+	u64 next;		/* next address TDH.SYS.TDMR.INIT initializes */
 };
 
 struct sim_fault {
@@ -157,6 +227,10 @@ static struct sim_state {
 	u16 handoff_written;
 	struct cpumask installed;
 	struct cpumask lp_initialized;
+	/* the CPUs that took TDH.SYS.KEY.CONFIG, one per package */
+	struct cpumask keyed;
+	struct sim_tdmr tdmrs[SIM_MAX_TDMRS];
+	unsigned int nr_tdmrs;
 	u32 remaining_updates;
 	struct sim_td tds[SIM_MAX_TDS];
 	struct sim_fault faults[SIM_MAX_FAULTS];
@@ -165,6 +239,25 @@ static struct sim_state {
 	unsigned long calls[TDX_SIM_NR_LEAVES];
 	unsigned long seamldr_overlaps;
 } sim;
+
+/*
+ * The module's page metadata (PAMT), one entry per page frame below
+ * sim_pamt_pages: 0 for a page the module does not own, else the owning
+ * TD's slot + 1 in bits 11:0 and the page type (TDX_PT_*) above.
+ * Allocated at init, then under sim_lock; it goes with the TDs.
+ */
+static u16 *sim_pamt;
+static unsigned long sim_pamt_pages;
+#define PAMT_TD_MASK		0xfff
+#define PAMT_TYPE_SHIFT		12
+static_assert(SIM_MAX_TDS < PAMT_TD_MASK);
+
+/*
+ * The calls of the kernel's boot-time initialization, counted up to the
+ * module's first TDH.SYS.TDMR.INIT that completed it.  Under sim_lock;
+ * resets keep them.
+ */
+static unsigned long sim_boot_calls[TDX_SIM_NR_LEAVES];
 
 /* CPUs inside the P-SEAMLDR right now; more than one is a caller bug. */
 static atomic_t sim_in_seamldr = ATOMIC_INIT(0);
@@ -313,18 +406,30 @@ static void td_hash_final(struct sim_td *td)
 
 /* ---- Helpers -------------------------------------------------------- */
 
+/*
+ * Index for per-leaf knobs and counters: a module leaf by its number,
+ * whatever its version, then the P-SEAMLDR's two.
+ */
 static int leaf_index(u64 leaf)
 {
 	if (leaf == P_SEAMLDR_INFO)
-		return 64;
+		return TDX_SIM_NR_MODULE_LEAVES;
 	if (leaf == P_SEAMLDR_INSTALL)
-		return 65;
-	return leaf < 64 ? leaf : -1;
+		return TDX_SIM_NR_MODULE_LEAVES + 1;
+	if (leaf >> 24 || TDX_LEAF_NUMBER(leaf) >= TDX_SIM_NR_MODULE_LEAVES)
+		return -1;
+	return TDX_LEAF_NUMBER(leaf);
 }
 
+/*
+ * Whether every logical CPU of the platform is in @mask.  The module
+ * counts the CPUs that exist, offline or not: an offline CPU cannot
+ * issue SEAMCALLs, so an initialization or update that needs every CPU
+ * cannot complete while one is offline.
+ */
 static bool all_cpus(const struct cpumask *mask)
 {
-	return cpumask_subset(cpu_online_mask, mask);
+	return cpumask_subset(cpu_present_mask, mask);
 }
 
 static unsigned int count_sensitive(void)
@@ -353,35 +458,108 @@ static bool page_aligned_pa(u64 pa)
 	return pa && IS_ALIGNED(pa, TDX_PAGE_SIZE);
 }
 
+/* The PAMT entry of the page at @pa, or NULL if that is no TDX page. */
+static u16 *pamt_entry(u64 pa)
+{
+	if (!sim_pamt || !page_aligned_pa(pa) ||
+	    PHYS_PFN(pa) >= sim_pamt_pages)
+		return NULL;
+	return &sim_pamt[PHYS_PFN(pa)];
+}
+
+/* Give the page at @pa to @td as a page of @type, if no TD owns it. */
+static u64 pamt_assign(struct sim_td *td, u64 pa, unsigned int type)
+{
+	u16 *e = pamt_entry(pa);
+
+	if (!e)
+		return TDX_OPERAND_INVALID;
+	if (*e)
+		return TDX_PAGE_METADATA_INCORRECT;
+	*e = type << PAMT_TYPE_SHIFT | (td - sim.tds + 1);
+	return TDX_SUCCESS;
+}
+
+/* Every TD is gone (the module was disabled or lost): so are its pages. */
+static void forget_tds(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_MAX_TDS; i++)
+		sim.tds[i].state = TD_FREE;
+	if (sim_pamt)
+		memset(sim_pamt, 0, sim_pamt_pages * sizeof(*sim_pamt));
+}
+
+/* The packages with a CPU, as a bitmap of package ids. */
+static u64 present_packages(void)
+{
+	unsigned int cpu;
+	u64 pkgs = 0;
+
+	for_each_present_cpu(cpu)
+		pkgs |= BIT_ULL(topology_physical_package_id(cpu) % 64);
+	return pkgs;
+}
+
 /* ---- Module leaves -------------------------------------------------- */
 
 static u64 sys_rd(struct tdx_module_args *a)
 {
+	static const struct {
+		u64 field;
+		u64 value;
+	} fixed[] = {
+		{ TDX_MD_MAX_TDMRS, SIM_MAX_TDMRS },
+		{ TDX_MD_MAX_RESERVED_PER_TDMR, SIM_MAX_RESERVED },
+		{ TDX_MD_PAMT_4K_ENTRY_SIZE, SIM_PAMT_ENTRY_SIZE },
+		{ TDX_MD_PAMT_2M_ENTRY_SIZE, SIM_PAMT_ENTRY_SIZE },
+		{ TDX_MD_PAMT_1G_ENTRY_SIZE, SIM_PAMT_ENTRY_SIZE },
+		{ TDX_MD_TDR_BASE_SIZE, TDX_PAGE_SIZE },
+		{ TDX_MD_TDCS_BASE_SIZE, SIM_TDCS_PAGES * TDX_PAGE_SIZE },
+		{ TDX_MD_TDVPS_BASE_SIZE, SIM_TDVPS_PAGES * TDX_PAGE_SIZE },
+		{ TDX_MD_ATTRIBUTES_FIXED0, 0 },
+		{ TDX_MD_ATTRIBUTES_FIXED1, 0 },
+		{ TDX_MD_XFAM_FIXED0, 0x6db },
+		{ TDX_MD_XFAM_FIXED1, 0x3 },
+		{ TDX_MD_NUM_CPUID_CONFIG, 0 },
+		{ TDX_MD_MAX_VCPUS_PER_TD, SIM_MAX_VCPUS },
+	};
+	unsigned int i;
+
 	switch (a->rdx) {
 	case TDX_MD_MAJOR_VERSION:
 		a->r8 = sim.cur.major;
-		break;
+		return TDX_SUCCESS;
 	case TDX_MD_MINOR_VERSION:
 		a->r8 = sim.cur.minor;
-		break;
+		return TDX_SUCCESS;
 	case TDX_MD_UPDATE_VERSION:
 		a->r8 = sim.cur.update;
-		break;
+		return TDX_SUCCESS;
 	case TDX_MD_NATIVE_HANDOFF_VERSION:
 		a->r8 = sim.cur.handoff_version;
-		break;
+		return TDX_SUCCESS;
 	case TDX_MD_FEATURES0:
 		a->r8 = sim.cur.features0;
-		break;
-	default:
-		return TDX_OPERAND_INVALID;
+		return TDX_SUCCESS;
 	}
-	return TDX_SUCCESS;
+	for (i = 0; i < ARRAY_SIZE(fixed); i++) {
+		if (fixed[i].field == a->rdx) {
+			a->r8 = fixed[i].value;
+			return TDX_SUCCESS;
+		}
+	}
+	return TDX_METADATA_FIELD_ID_INCORRECT;
 }
 
 static u64 sys_shutdown(struct tdx_module_args *a)
 {
 	u64 avoid = a->rcx & TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE;
+
+	/* Test policy "none": no coordination at all, backstop included. */
+	if (tdx_update_policy() == TDX_POLICY_NONE)
+		avoid = 0;
 
 	if (a->rcx & ~(u64)(0xffff | TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE))
 		return TDX_OPERAND_INVALID;
@@ -400,37 +578,173 @@ static u64 sys_shutdown(struct tdx_module_args *a)
 	return TDX_SUCCESS;
 }
 
+/* TDH.SYS.INIT: at boot, and once more after each install. */
 static u64 sys_init(void)
 {
-	if (sim.phase != SIM_INSTALLING || !all_cpus(&sim.installed))
-		return TDX_OP_STATE_INCORRECT;
-	sim.phase = SIM_INITIALIZING;
+	if (sim.phase == SIM_LOADED) {
+		sim.phase = SIM_SYSINIT;
+		return TDX_SUCCESS;
+	}
+	if (sim.phase == SIM_INSTALLING && all_cpus(&sim.installed)) {
+		sim.phase = SIM_UPDATE_INIT;
+		return TDX_SUCCESS;
+	}
+	return TDX_SYS_INIT_NOT_PENDING;
+}
+
+/*
+ * TDH.SYS.LP.INIT: once per CPU after TDH.SYS.INIT, whether at boot, on
+ * a CPU that comes online later, or after an install.
+ */
+static u64 sys_lp_init(int cpu)
+{
+	switch (sim.phase) {
+	case SIM_LOADED:
+	case SIM_SHUTDOWN:
+	case SIM_INSTALLING:
+		return TDX_SYS_INIT_NOT_PENDING;
+	case SIM_DISABLED:
+		return TDX_SYS_SHUTDOWN;
+	default:
+		break;
+	}
+	if (cpumask_test_cpu(cpu, &sim.lp_initialized))
+		return TDX_SYS_LP_INIT_DONE;
+	cpumask_set_cpu(cpu, &sim.lp_initialized);
 	return TDX_SUCCESS;
 }
 
-static u64 sys_lp_init(int cpu)
+/*
+ * TDH.SYS.CONFIG: RCX = physical address of the array of TDMR info
+ * addresses, RDX = their number, R8 = the global KeyID.  TDMRs are
+ * 1 GiB aligned, in ascending order and apart.
+ */
+static u64 sys_config(struct tdx_module_args *a)
 {
-	if (sim.phase != SIM_INITIALIZING ||
-	    cpumask_test_cpu(cpu, &sim.lp_initialized))
-		return TDX_OP_STATE_INCORRECT;
-	cpumask_set_cpu(cpu, &sim.lp_initialized);
+	const u64 *pa_array;
+	u64 i, end = 0;
+
+	if (sim.phase != SIM_SYSINIT)
+		return TDX_SYS_CONFIG_NOT_PENDING;
+	if (!all_cpus(&sim.lp_initialized))
+		return TDX_SYS_LP_INIT_NOT_DONE;
+	if (!a->rcx || !IS_ALIGNED(a->rcx, TDX_TDMR_INFO_ALIGN) || !a->rdx ||
+	    a->rdx > SIM_MAX_TDMRS || a->r8 != SIM_GLOBAL_KEYID)
+		return TDX_OPERAND_INVALID;
+
+	pa_array = phys_to_virt(a->rcx);
+	for (i = 0; i < a->rdx; i++) {
+		const u64 *tdmr;
+		u64 base, size;
+
+		if (!pa_array[i] || !IS_ALIGNED(pa_array[i], TDX_TDMR_INFO_ALIGN))
+			return TDX_INVALID_TDMR;
+		tdmr = phys_to_virt(pa_array[i]);
+		base = tdmr[0];
+		size = tdmr[1];
+		if (!size || !IS_ALIGNED(base, TDX_TDMR_ALIGN) ||
+		    !IS_ALIGNED(size, TDX_TDMR_ALIGN))
+			return TDX_INVALID_TDMR;
+		if (i && base < end)
+			return TDX_NON_ORDERED_TDMR;
+		end = base + size;
+		sim.tdmrs[i] = (struct sim_tdmr){
+			.base = base, .size = size, .next = base,
+		};
+	}
+	sim.nr_tdmrs = a->rdx;
+	cpumask_clear(&sim.keyed);
+	sim.phase = SIM_CONFIGURED;
+	return TDX_SUCCESS;
+}
+
+/* Whether a CPU of @cpu's package took TDH.SYS.KEY.CONFIG. */
+static bool package_keyed(unsigned int cpu)
+{
+	unsigned int k;
+
+	for_each_cpu(k, &sim.keyed)
+		if (topology_physical_package_id(k) ==
+		    topology_physical_package_id(cpu))
+			return true;
+	return false;
+}
+
+/* Packages with an online CPU: each needs TDH.SYS.KEY.CONFIG. */
+static bool all_packages_keyed(void)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		if (!package_keyed(cpu))
+			return false;
+	return true;
+}
+
+/* TDH.SYS.KEY.CONFIG: the global KeyID, once on each package. */
+static u64 sys_key_config(int cpu)
+{
+	if (sim.phase != SIM_CONFIGURED && sim.phase != SIM_KEYS_CONFIGURED)
+		return TDX_SYS_KEY_CONFIG_NOT_PENDING;
+	if (package_keyed(cpu))
+		return TDX_KEY_CONFIGURED;
+	cpumask_set_cpu(cpu, &sim.keyed);
+	if (all_packages_keyed())
+		sim.phase = SIM_KEYS_CONFIGURED;
+	return TDX_SUCCESS;
+}
+
+/*
+ * TDH.SYS.TDMR.INIT: RCX = a TDMR's base.  Initializes part of it and
+ * returns in RDX the next address to initialize; the module runs once
+ * every TDMR is done.
+ */
+static u64 sys_tdmr_init(struct tdx_module_args *a)
+{
+	struct sim_tdmr *t = NULL;
+	unsigned int i;
+
+	if (sim.phase != SIM_KEYS_CONFIGURED)
+		return TDX_SYS_STATE_INCORRECT;
+	for (i = 0; i < sim.nr_tdmrs; i++)
+		if (sim.tdmrs[i].base == a->rcx)
+			t = &sim.tdmrs[i];
+	if (!t)
+		return TDX_INVALID_TDMR;
+	if (t->next == t->base + t->size)
+		return TDX_TDMR_ALREADY_INITIALIZED;
+
+	t->next = min(t->next + SIM_TDMR_INIT_STEP, t->base + t->size);
+	a->rdx = t->next;
+	for (i = 0; i < sim.nr_tdmrs; i++)
+		if (sim.tdmrs[i].next != sim.tdmrs[i].base + sim.tdmrs[i].size)
+			return TDX_SUCCESS;
+	sim.phase = SIM_RUNNING;
+	/* The first time: the kernel's boot.  This call is counted already. */
+	if (!sim_boot_calls[TDH_SYS_INIT])
+		memcpy(sim_boot_calls, sim.calls, sizeof(sim.calls));
+	return TDX_SUCCESS;
+}
+
+/* TDH.SYS.DISABLE: at reboot, power-off and kexec.  The TDs are gone. */
+static u64 sys_disable(void)
+{
+	forget_tds();
+	sim.phase = SIM_DISABLED;
 	return TDX_SUCCESS;
 }
 
 static u64 sys_update(void)
 {
-	unsigned int i;
-
-	if (sim.phase != SIM_INITIALIZING || !all_cpus(&sim.lp_initialized))
-		return TDX_OP_STATE_INCORRECT;
+	if (sim.phase != SIM_UPDATE_INIT || !all_cpus(&sim.lp_initialized))
+		return TDX_SYS_STATE_INCORRECT;
 
 	if (sim.handoff_written < sim.staged.min_handoff_version ||
 	    sim.handoff_written > sim.staged.handoff_version) {
 		/* The handoff data cannot be imported: every TD is lost. */
-		for (i = 0; i < SIM_MAX_TDS; i++)
-			sim.tds[i].state = TD_FREE;
+		forget_tds();
 		sim.phase = SIM_NO_MODULE;
-		return TDX_OPERAND_INVALID;
+		return TDX_SYS_INVALID_HANDOFF;
 	}
 	/*
 	 * The TDs survive as they are.  Builds in flight keep their hash
@@ -582,9 +896,14 @@ static u64 td_create(struct tdx_module_args *a)
 	for (i = 0; i < SIM_MAX_TDS; i++) {
 		struct sim_td *td = &sim.tds[i];
 
+		u64 status;
+
 		if (td->state != TD_FREE)
 			continue;
 		memset(td, 0, sizeof(*td));
+		status = pamt_assign(td, a->rcx, TDX_PT_TDR);
+		if (status)
+			return status;
 		td->state = TD_CREATED;
 		td->tdr_pa = a->rcx;
 		td->hkid = a->rdx;
@@ -593,17 +912,39 @@ static u64 td_create(struct tdx_module_args *a)
 	return TDX_OPERAND_BUSY;
 }
 
-static u64 td_key_config(struct sim_td *td)
+/* TDH.MNG.KEY.CONFIG: the TD's key, once on each package. */
+static u64 td_key_config(struct sim_td *td, int cpu)
 {
+	u64 pkg = BIT_ULL(topology_physical_package_id(cpu) % 64);
+
 	if (td->state != TD_CREATED)
 		return TDX_OP_STATE_INCORRECT;
-	td->state = TD_KEYED;
+	if (td->keyed_pkgs & pkg)
+		return TDX_KEY_CONFIGURED;
+	td->keyed_pkgs |= pkg;
+	if (td->keyed_pkgs == present_packages())
+		td->state = TD_KEYED;
+	return TDX_SUCCESS;
+}
+
+/* TDH.MNG.ADDCX: RCX = a TDCS page, after the key, before TDH.MNG.INIT. */
+static u64 td_addcx(struct sim_td *td, u64 pa)
+{
+	u64 status;
+
+	if (td->state != TD_KEYED || td->tdcx == SIM_TDCS_PAGES)
+		return TDX_OP_STATE_INCORRECT;
+	status = pamt_assign(td, pa, TDX_PT_TDCX);
+	if (status)
+		return status;
+	td->tdcx++;
+	td->children++;
 	return TDX_SUCCESS;
 }
 
 static u64 td_init(struct sim_td *td)
 {
-	if (td->state != TD_KEYED)
+	if (td->state != TD_KEYED || td->tdcx != SIM_TDCS_PAGES)
 		return TDX_OP_STATE_INCORRECT;
 	td->state = TD_BUILDING;
 	td->hashed = 0;
@@ -613,11 +954,17 @@ static u64 td_init(struct sim_td *td)
 
 static u64 td_page_add(struct sim_td *td, struct tdx_module_args *a)
 {
+	u64 status;
+
 	if (td->state != TD_BUILDING)
 		return TDX_OP_STATE_INCORRECT;
 	if (!IS_ALIGNED(a->rcx, TDX_PAGE_SIZE) || !page_aligned_pa(a->r8) ||
 	    !page_aligned_pa(a->r9))
 		return TDX_OPERAND_INVALID;
+	status = pamt_assign(td, a->r8, TDX_PT_REG);
+	if (status)
+		return status;
+	td->children++;
 
 	memcpy(phys_to_virt(a->r8), phys_to_virt(a->r9), TDX_PAGE_SIZE);
 	td->page_gpa = a->rcx;
@@ -663,22 +1010,121 @@ static u64 td_rd(struct sim_td *td, struct tdx_module_args *a)
 	return TDX_SUCCESS;
 }
 
-static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
+/*
+ * TDH.MNG.VPFLUSHDONE: the TD has no vCPU associated with any CPU (the
+ * simulated TDs have no vCPUs); its build, if any, is over, and its
+ * HKID's cache lines must be written back on every package.
+ */
+static u64 td_vpflushdone(struct sim_td *td)
+{
+	if (td->state < TD_CREATED || td->state > TD_RUNNABLE)
+		return TDX_OP_STATE_INCORRECT;
+	td->state = TD_FLUSHED;
+	td->wb_pending = present_packages();
+	return TDX_SUCCESS;
+}
+
+/* TDH.MNG.KEY.FREEID: once the caches are written back everywhere. */
+static u64 td_key_freeid(struct sim_td *td)
+{
+	if (td->state != TD_FLUSHED)
+		return TDX_OP_STATE_INCORRECT;
+	if (td->wb_pending)
+		return TDX_KEY_STATE_INCORRECT;
+	td->state = TD_TEARDOWN;
+	return TDX_SUCCESS;
+}
+
+/* TDH.PHYMEM.CACHE.WB: RCX = resume flag.  This package, every HKID. */
+static u64 phymem_cache_wb(struct tdx_module_args *a, int cpu)
+{
+	u64 pkg = BIT_ULL(topology_physical_package_id(cpu) % 64);
+	bool done = false;
+	unsigned int i;
+
+	if (a->rcx > 1)
+		return TDX_OPERAND_INVALID;
+	for (i = 0; i < SIM_MAX_TDS; i++) {
+		struct sim_td *td = &sim.tds[i];
+
+		if (td->state == TD_FLUSHED && (td->wb_pending & pkg)) {
+			td->wb_pending &= ~pkg;
+			done = true;
+		}
+	}
+	return done ? TDX_SUCCESS : TDX_NO_HKID_READY_TO_WBCACHE;
+}
+
+/*
+ * TDH.PHYMEM.PAGE.RECLAIM: RCX = a page of a TD in teardown, its TDR
+ * only once it owns no other page.  Returns the page's type, owner and
+ * size (0: 4 KiB) in RCX, RDX, R8.
+ */
+static u64 phymem_page_reclaim(struct tdx_module_args *a)
+{
+	u16 *e = pamt_entry(a->rcx);
+	unsigned int type;
+	struct sim_td *td;
+
+	if (!e)
+		return TDX_OPERAND_INVALID;
+	if (!*e)
+		return TDX_PAGE_METADATA_INCORRECT;
+	td = &sim.tds[(*e & PAMT_TD_MASK) - 1];
+	type = *e >> PAMT_TYPE_SHIFT;
+	if (td->state != TD_TEARDOWN)
+		return TDX_OP_STATE_INCORRECT;
+	if (type == TDX_PT_TDR && td->children)
+		return TDX_TD_ASSOCIATED_PAGES_EXIST;
+
+	*e = 0;
+	a->rcx = type;
+	a->rdx = td->tdr_pa;
+	a->r8 = 0;
+	if (type == TDX_PT_TDR)
+		td->state = TD_FREE;
+	else
+		td->children--;
+	return TDX_SUCCESS;
+}
+
+/*
+ * TDH.PHYMEM.PAGE.WBINVD: RCX = a page's address with a TDX KeyID in the
+ * bits above the physical address bits; the page must not belong to the
+ * module any more.
+ */
+static u64 phymem_page_wbinvd(struct tdx_module_args *a)
+{
+	unsigned int bits = boot_cpu_data.x86_phys_bits;
+	u64 keyid = a->rcx >> bits;
+	u16 *e = pamt_entry(a->rcx & (BIT_ULL(bits) - 1));
+
+	if (!e || keyid < SIM_GLOBAL_KEYID ||
+	    keyid >= SIM_GLOBAL_KEYID + SIM_NR_TDX_KEYIDS)
+		return TDX_OPERAND_INVALID;
+	if (*e)
+		return TDX_PAGE_METADATA_INCORRECT;
+	return TDX_SUCCESS;
+}
+
+static u64 td_leaf(u64 leaf, struct tdx_module_args *a, int cpu)
 {
 	struct sim_td *td;
 
 	if (leaf == TDH_MNG_CREATE)
 		return td_create(a);
 
-	/* TDH.MEM.PAGE.ADD and TDH.MR.EXTEND take the TDR in RDX. */
-	td = find_td(leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MR_EXTEND ?
-		     a->rdx : a->rcx);
+	/* These take the TDR in RDX, a page in RCX. */
+	td = find_td(leaf == TDH_MEM_PAGE_ADD || leaf == TDH_MR_EXTEND ||
+		     leaf == TDH_MNG_ADDCX ? a->rdx : a->rcx);
 	if (!td)
 		return TDX_OPERAND_INVALID;
 
 	switch (leaf) {
 	case TDH_MNG_KEY_CONFIG:
-		return td_key_config(td);
+		return td_key_config(td, cpu);
+	case TDH_MNG_ADDCX:
+		return td_addcx(td, a->rcx);
 	case TDH_MNG_INIT:
 		return td_init(td);
 	case TDH_MEM_PAGE_ADD:
@@ -689,9 +1135,10 @@ static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
 		return td_finalize(td);
 	case TDH_MNG_RD:
 		return td_rd(td, a);
+	case TDH_MNG_VPFLUSHDONE:
+		return td_vpflushdone(td);
 	case TDH_MNG_KEY_FREEID:
-		td->state = TD_FREE;
-		return TDX_SUCCESS;
+		return td_key_freeid(td);
 	}
 	return TDX_OPERAND_INVALID;
 }
@@ -700,35 +1147,71 @@ static u64 td_leaf(u64 leaf, struct tdx_module_args *a)
 
 static u64 module_leaf(u64 leaf, struct tdx_module_args *a, int cpu)
 {
-	/* Between shutdown and update only the update leaves answer. */
-	switch (leaf) {
+	u64 nr = TDX_LEAF_NUMBER(leaf);
+
+	if (sim.phase == SIM_NO_MODULE)
+		return TDX_SEAMCALL_VMFAILINVALID;
+
+	/* The initialization leaves check the phase themselves. */
+	switch (nr) {
 	case TDH_SYS_INIT:
-		return sys_init();
+		return sim.phase == SIM_DISABLED ? TDX_SYS_SHUTDOWN : sys_init();
 	case TDH_SYS_LP_INIT:
 		return sys_lp_init(cpu);
+	case TDH_SYS_DISABLE:
+		return sys_disable();
+	}
+
+	switch (sim.phase) {
+	case SIM_LOADED:
+		return TDX_SYS_INIT_NOT_PENDING;
+	case SIM_SHUTDOWN:
+	case SIM_INSTALLING:
+	case SIM_DISABLED:
+		return TDX_SYS_SHUTDOWN;
+	default:
+		break;
+	}
+	/* Every other leaf runs only on a CPU that took TDH.SYS.LP.INIT. */
+	if (!cpumask_test_cpu(cpu, &sim.lp_initialized))
+		return TDX_SYS_LP_INIT_NOT_DONE;
+
+	switch (nr) {
+	case TDH_SYS_RD:
+		return sys_rd(a);
+	case TDH_SYS_CONFIG:
+		return sys_config(a);
+	case TDH_SYS_KEY_CONFIG:
+		return sys_key_config(cpu);
+	case TDH_SYS_TDMR_INIT:
+		return sys_tdmr_init(a);
 	case TDH_SYS_UPDATE:
 		return sys_update();
 	}
 
-	if (sim.phase == SIM_NO_MODULE)
-		return TDX_SEAMCALL_VMFAILINVALID;
 	if (sim.phase != SIM_RUNNING)
-		return TDX_SYS_SHUTDOWN_STATUS;
+		return TDX_SYS_NOT_READY;
 
-	switch (leaf) {
-	case TDH_SYS_RD:
-		return sys_rd(a);
+	switch (nr) {
 	case TDH_SYS_SHUTDOWN:
 		return sys_shutdown(a);
+	case TDH_PHYMEM_CACHE_WB:
+		return phymem_cache_wb(a, cpu);
+	case TDH_PHYMEM_PAGE_RECLAIM:
+		return phymem_page_reclaim(a);
+	case TDH_PHYMEM_PAGE_WBINVD:
+		return phymem_page_wbinvd(a);
 	case TDH_MNG_CREATE:
 	case TDH_MNG_KEY_CONFIG:
+	case TDH_MNG_ADDCX:
 	case TDH_MNG_INIT:
 	case TDH_MEM_PAGE_ADD:
 	case TDH_MR_EXTEND:
 	case TDH_MR_FINALIZE:
 	case TDH_MNG_RD:
+	case TDH_MNG_VPFLUSHDONE:
 	case TDH_MNG_KEY_FREEID:
-		return td_leaf(leaf, a);
+		return td_leaf(nr, a, cpu);
 	}
 	return TDX_OPERAND_INVALID;
 }
@@ -741,7 +1224,7 @@ static u64 take_fault(u64 leaf, int cpu)
 	for (i = 0; i < SIM_MAX_FAULTS; i++) {
 		struct sim_fault *f = &sim.faults[i];
 
-		if (!f->active || f->leaf != leaf ||
+		if (!f->active || leaf_index(f->leaf) != leaf_index(leaf) ||
 		    (f->cpu >= 0 && f->cpu != cpu))
 			continue;
 		if (f->skip) {
@@ -851,63 +1334,106 @@ void tdx_sim_default_module(struct tdx_sim_module_desc *desc)
 	desc->handoff_version = 4;
 	desc->min_handoff_version = 2;
 	desc->crypto_lib_version = 1;
-	desc->features0 = TDX_FEATURES0_TD_PRESERVING |
-			  TDX_FEATURES0_UPDATE_COMPAT;
+	/* TDX_FEATURES0 as Intel publishes it for release 1.5.06 */
+	desc->features0 = SIM_FEATURES0_1_5_06;
 }
 EXPORT_SYMBOL_GPL(tdx_sim_default_module);
 
 struct sim_power_cycle {
-	struct tdx_sim_module_desc desc;
 	u32 remaining;
+	int ret;
 };
+
+/*
+ * A failed update left the kernel without a module: install the one the
+ * simulator runs, as a reboot would bring it back.
+ */
+static int sim_revive(const struct tdx_sim_module_desc *desc)
+{
+	size_t size = tdx_sim_image_size(1);
+	u8 *img = vmalloc(size);
+	int ret;
+
+	if (!img)
+		return -ENOMEM;
+	ret = tdx_sim_make_image(img, desc, 1);
+	if (!ret)
+		ret = seamldr_install_module(img, size);
+	vfree(img);
+	return ret;
+}
 
 /* Called by the update code with every build shut out. */
 static void sim_power_cycle(void *data)
 {
 	struct sim_power_cycle *pc = data;
+	struct tdx_sim_module_desc cur;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&sim_lock, flags);
+	cur = sim.cur;
+	forget_tds();
 	memset(&sim, 0, sizeof(sim));
-	sim.cur = pc->desc;
+	sim.cur = cur;
 	sim.phase = SIM_RUNNING;
+	cpumask_copy(&sim.lp_initialized, cpu_present_mask);
+	sim.remaining_updates = pc->remaining + 1;
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+
+	if (!tdx_get_sysinfo())
+		pc->ret = sim_revive(&cur);
+
+	raw_spin_lock_irqsave(&sim_lock, flags);
 	sim.remaining_updates = pc->remaining;
+	memset(sim.calls, 0, sizeof(sim.calls));
 	raw_spin_unlock_irqrestore(&sim_lock, flags);
 }
 
 /**
- * tdx_sim_reset() - power-cycle the simulated module
- * @desc: the module to run, or NULL for the default one
+ * tdx_sim_reset() - bring the simulated module back to a known state
  * @remaining: updates the P-SEAMLDR accepts from now on
  *
- * Forgets all TDs, faults, latencies and counters, then lets the update
- * code probe the module again.  Waits for an update that runs.  Refused
- * while a build hold is out; no build can start until the probe is done.
+ * Forgets all TDs, faults, latencies and counters.  The module that ran
+ * last runs on, initialized, since the kernel keeps what it read of it
+ * at boot; a module a failed update left dead runs again, as after a
+ * reboot.  Then the update code probes it again.  Waits for an update
+ * that runs.  Refused while a build hold is out; no build can start
+ * until the probe is done.
  *
- * Return: 0; -EBUSY if a build hold is out; -EINTR if killed meanwhile.
+ * Return: 0; -EBUSY if a build hold is out; -EINTR if killed meanwhile;
+ * another negative errno if a dead module could not be brought back.
  */
-int tdx_sim_reset(const struct tdx_sim_module_desc *desc, u32 remaining)
+int tdx_sim_reset(u32 remaining)
 {
 	struct sim_power_cycle pc = { .remaining = remaining };
-	unsigned long flags;
 	int ret;
 
-	if (desc)
-		pc.desc = *desc;
-	else
-		tdx_sim_default_module(&pc.desc);
 	ret = tdx_update_test_reprobe(sim_power_cycle, &pc);
 	if (ret)
 		return ret;
 	tdx_update_test_set_start_delay(0);
-
-	/* Count from here: the probe's own calls are not the test's. */
-	raw_spin_lock_irqsave(&sim_lock, flags);
-	memset(sim.calls, 0, sizeof(sim.calls));
-	raw_spin_unlock_irqrestore(&sim_lock, flags);
-	return 0;
+	return pc.ret;
 }
 EXPORT_SYMBOL_GPL(tdx_sim_reset);
+
+/**
+ * tdx_sim_reload() - the module as the BIOS leaves it, not initialized
+ *
+ * For tests that drive the boot leaves by hand.  The kernel still holds
+ * what it read at boot: call tdx_sim_reset() before anything else runs.
+ */
+void tdx_sim_reload(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&sim_lock, flags);
+	sim.phase = SIM_LOADED;
+	cpumask_clear(&sim.lp_initialized);
+	cpumask_clear(&sim.keyed);
+	sim.nr_tdmrs = 0;
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+}
+EXPORT_SYMBOL_GPL(tdx_sim_reload);
 
 /**
  * tdx_sim_add_fault() - make a leaf fail
@@ -1068,6 +1594,27 @@ unsigned long tdx_sim_calls(u64 leaf)
 EXPORT_SYMBOL_GPL(tdx_sim_calls);
 
 /**
+ * tdx_sim_boot_calls() - how often the kernel's boot-time initialization
+ *	called a leaf
+ * @leaf: the leaf
+ *
+ * Return: the count up to the end of TDH.SYS.TDMR.INIT at boot.
+ */
+unsigned long tdx_sim_boot_calls(u64 leaf)
+{
+	int idx = leaf_index(leaf);
+	unsigned long flags, n;
+
+	if (idx < 0)
+		return 0;
+	raw_spin_lock_irqsave(&sim_lock, flags);
+	n = sim_boot_calls[idx];
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_GPL(tdx_sim_boot_calls);
+
+/**
  * tdx_sim_running_module() - the module the simulator runs now
  * @desc: filled in
  */
@@ -1177,12 +1724,12 @@ static int reset_set(const char *val, const struct kernel_param *kp)
 	if (tdx_update_state() == TDX_UPDATE_WAITING ||
 	    tdx_update_state() == TDX_UPDATE_UPDATING)
 		return -EBUSY;
-	return tdx_sim_reset(NULL, remaining);
+	return tdx_sim_reset(remaining);
 }
 
 static const struct kernel_param_ops reset_ops = { .set = reset_set };
 module_param_cb(reset, &reset_ops, NULL, 0200);
-MODULE_PARM_DESC(reset, "power-cycle with N updates remaining: test only");
+MODULE_PARM_DESC(reset, "forget TDs, faults, counters; N updates remaining: test only");
 
 static int start_delay_set(const char *val, const struct kernel_param *kp)
 {
@@ -1208,6 +1755,20 @@ enum sim_counter {
 	CNT_SEAMLDR_OVERLAPS,
 	CNT_REMAINING,
 	CNT_RUNNING,
+	CNT_PHASE,
+};
+
+static const char * const phase_names[] = {
+	[SIM_LOADED] = "loaded",
+	[SIM_SYSINIT] = "sysinit",
+	[SIM_CONFIGURED] = "configured",
+	[SIM_KEYS_CONFIGURED] = "keys-configured",
+	[SIM_RUNNING] = "running",
+	[SIM_SHUTDOWN] = "shutdown",
+	[SIM_INSTALLING] = "installing",
+	[SIM_UPDATE_INIT] = "update-init",
+	[SIM_DISABLED] = "disabled",
+	[SIM_NO_MODULE] = "no-module",
 };
 
 static int counter_get(char *buf, const struct kernel_param *kp)
@@ -1225,6 +1786,8 @@ static int counter_get(char *buf, const struct kernel_param *kp)
 		return sysfs_emit(buf, "%lu\n", tdx_sim_seamldr_overlaps());
 	case CNT_REMAINING:
 		return sysfs_emit(buf, "%u\n", tdx_sim_remaining_updates());
+	case CNT_PHASE:
+		return sysfs_emit(buf, "%s\n", phase_names[READ_ONCE(sim.phase)]);
 	}
 	tdx_sim_running_module(&d);
 	return sysfs_emit(buf, "%u.%u.%02u %u\n", d.major, d.minor, d.update,
@@ -1239,24 +1802,58 @@ module_param_cb(seamldr_overlaps, &counter_ops, (void *)CNT_SEAMLDR_OVERLAPS,
 		0444);
 module_param_cb(remaining, &counter_ops, (void *)CNT_REMAINING, 0444);
 module_param_cb(running, &counter_ops, (void *)CNT_RUNNING, 0444);
+module_param_cb(phase, &counter_ops, (void *)CNT_PHASE, 0444);
 
-/* Boot the simulated module before the update code probes it. */
+/**
+ * tdx_sim_rdmsrq() - the platform MSRs the TDX host code reads
+ * @msr: IA32_MKTME_KEYID_PARTITIONING or IA32_VMX_BASIC
+ * @val: its value
+ *
+ * The first call comes from tdx_init() on the boot CPU, before
+ * alternatives are patched: the simulated platform also presents there
+ * the CPU feature TDX needs and QEMU's TCG does not offer (MOVDIR64B,
+ * which only the PW_MCE erratum's reset path executes).
+ *
+ * Return: 0, or -EIO for any other MSR.
+ */
+int tdx_sim_rdmsrq(u32 msr, u64 *val)
+{
+	switch (msr) {
+	case MSR_IA32_MKTME_KEYID_PARTITIONING:
+		if (!boot_cpu_has(X86_FEATURE_MOVDIR64B))
+			setup_force_cpu_cap(X86_FEATURE_MOVDIR64B);
+		*val = (u64)SIM_NR_TDX_KEYIDS << 32 | SIM_NR_MKTME_KEYIDS;
+		return 0;
+	case MSR_IA32_VMX_BASIC:
+		/* Revision 1, 4 KiB VMCS, P-SEAMLDR calls keep the VMCS. */
+		*val = VMX_BASIC_NO_SEAMRET_INVD_VMCS |
+		       (u64)PAGE_SIZE << 32 | 1;
+		return 0;
+	}
+	*val = 0;
+	return -EIO;
+}
+
+/*
+ * The module is loaded before the kernel boots; the kernel initializes
+ * it from subsys_initcall(tdx_enable), after this.
+ */
 static int __init tdx_sim_init(void)
 {
+	unsigned long flags;
+	u16 *pamt;
+
+	/* The PAMT: every page is TDX memory here.  Without it, no TDs. */
+	pamt = vzalloc(array_size(max_pfn, sizeof(*pamt)));
+
+	raw_spin_lock_irqsave(&sim_lock, flags);
+	sim_pamt = pamt;
+	sim_pamt_pages = pamt ? max_pfn : 0;
 	tdx_sim_default_module(&sim.cur);
-	sim.phase = SIM_RUNNING;
+	sim.phase = SIM_LOADED;
 	sim.remaining_updates = remaining_updates;
-	/*
-	 * Stand in for the platform.  The TDX host code forces the bit with
-	 * setup_force_cpu_cap(); do what that does, so that a CPU coming
-	 * online later does not clear it from boot_cpu_data.  The macro
-	 * itself warns this late, once alternatives are patched, but
-	 * nothing patches alternatives on this bit: the TDX code tests it
-	 * with boot_cpu_has().
-	 */
-	set_cpu_cap(&boot_cpu_data, X86_FEATURE_TDX_HOST_PLATFORM);
-	set_bit(X86_FEATURE_TDX_HOST_PLATFORM, (unsigned long *)cpu_caps_set);
-	pr_info("simulated TDX module %u.%u.%02u, %u runtime updates allowed\n",
+	raw_spin_unlock_irqrestore(&sim_lock, flags);
+	pr_info("simulated TDX module %u.%u.%02u loaded, %u runtime updates allowed\n",
 		sim.cur.major, sim.cur.minor, sim.cur.update,
 		sim.remaining_updates);
 	return 0;

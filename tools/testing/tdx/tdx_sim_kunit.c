@@ -10,7 +10,8 @@
 #include <linux/vmalloc.h>
 #include <kunit/test.h>
 
-#include "tdx_update_abi.h"
+#include "tdx.h"
+#include "tdx_sim_abi.h"
 #include "tdx_sim_kunit.h"
 
 static void tdx_kunit_vfree(void *p)

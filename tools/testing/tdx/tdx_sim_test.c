@@ -7,7 +7,7 @@
  *
  *  - TDH.SYS.RD reports the module the simulator runs;
  *  - the MRTD is the SHA-384 of the documented record stream, checked
- *    against the kernel's crypto API and against known answers;
+ *    against the kernel's SHA-384 library and against known answers;
  *  - TDH.SYS.SHUTDOWN checks the handoff version and honours (or, on a
  *    module without UPDATE_COMPAT, rejects) AVOID_COMPAT_SENSITIVE;
  *  - after shutdown only the update leaves answer, and the P-SEAMLDR
@@ -19,32 +19,32 @@
  *    library ends with a wrong MRTD, and across one that keeps it does
  *    not.
  *
- * Each case starts on a freshly reset simulator and leaves it reset.
+ * Updates by hand go past the kernel, which keeps the version it read
+ * last: they keep TDX_FEATURES0, and the exit function updates through
+ * the kernel once more so that its view and the module agree again.
+ * Modules of the other kind are reached through the kernel.
  */
 
 #include <kunit/resource.h>
 #include <kunit/test.h>
 #include <linux/cpumask.h>
-#include <linux/debug_locks.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/mm.h>
-#include <linux/preempt.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
-#include <crypto/hash.h>
+#include <linux/vmalloc.h>
+#include <crypto/sha2.h>
+#include <asm/seamldr.h>
 #include <asm/tdx.h>
 
-#include "tdx_update_abi.h"
+#include "seamcall_internal.h"
+#include "tdx.h"
+#include "tdx_sim_abi.h"
 #include "tdx_sim.h"
 #include "tdx_sim_td.h"
-
-/* Updates the P-SEAMLDR accepts at the start of each case. */
-#define TEST_REMAINING		8
-/* What later suites find. */
-#define EXIT_REMAINING		128
 
 /* Module pages in the images the cases install. */
 #define TEST_MODULE_PAGES	2
@@ -78,12 +78,13 @@ static const u8 sha384_empty[TDX_MRTD_SIZE] = {
 };
 
 /*
- * Per-case state the exit function must see: a TD built through the
- * update gate holds a build hold, which has to be given back before the
- * simulator can be reset.
+ * Per-case state the exit function needs: the TD a case builds, torn
+ * down there if the case stopped half-way, and the update budget to
+ * leave behind.
  */
 struct sim_test_ctx {
 	struct tdx_sim_td td;
+	u32 remaining;
 };
 
 /* ---- Pages and hashes ---------------------------------------------- */
@@ -112,95 +113,37 @@ static void fill_page(u8 *p, u8 seed)
 		p[j] = (u8)(seed + j * 13);
 }
 
-KUNIT_DEFINE_ACTION_WRAPPER(free_shash_action, crypto_free_shash,
-			    struct crypto_shash *);
-
-/* A SHA-384 in progress, with the kernel's crypto API. */
-static struct shash_desc *sha384_start(struct kunit *test)
-{
-	struct crypto_shash *tfm = crypto_alloc_shash("sha384", 0, 0);
-	struct shash_desc *desc;
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, tfm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_shash_action,
-							tfm), 0);
-	desc = kunit_kzalloc(test, sizeof(*desc) + crypto_shash_descsize(tfm),
-			     GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, desc);
-	desc->tfm = tfm;
-	KUNIT_ASSERT_EQ(test, crypto_shash_init(desc), 0);
-	return desc;
-}
-
 /*
  * One measurement record: the operation's name at offset 0, the GPA as a
  * little-endian u64 at offset 16, zeroes elsewhere.
  */
-static void sha384_record(struct kunit *test, struct shash_desc *desc,
-			  const char *op, u64 gpa)
+static void sha384_record(struct sha384_ctx *ctx, const char *op, u64 gpa)
 {
 	u8 rec[TEST_RECORD_SIZE] = {};
 
 	memcpy(rec, op, strlen(op));
 	put_unaligned_le64(gpa, rec + 16);
-	KUNIT_ASSERT_EQ(test, crypto_shash_update(desc, rec, sizeof(rec)), 0);
+	sha384_update(ctx, rec, sizeof(rec));
 }
 
 /*
  * What adding a page contributes: a MEM.PAGE.ADD record; if measured, an
  * MR.EXTEND record and the 256 content bytes for each chunk.
  */
-static void sha384_page(struct kunit *test, struct shash_desc *desc,
-			u64 gpa, const u8 *data, bool measure)
+static void sha384_page(struct sha384_ctx *ctx, u64 gpa, const u8 *data,
+			bool measure)
 {
 	unsigned int off;
 
-	sha384_record(test, desc, "MEM.PAGE.ADD", gpa);
+	sha384_record(ctx, "MEM.PAGE.ADD", gpa);
 	for (off = 0; measure && off < TDX_PAGE_SIZE;
 	     off += TDX_EXTENDMR_CHUNK) {
-		sha384_record(test, desc, "MR.EXTEND", gpa + off);
-		KUNIT_ASSERT_EQ(test, crypto_shash_update(desc, data + off,
-							  TDX_EXTENDMR_CHUNK),
-				0);
+		sha384_record(ctx, "MR.EXTEND", gpa + off);
+		sha384_update(ctx, data + off, TDX_EXTENDMR_CHUNK);
 	}
 }
 
 /* ---- SEAMCALLs ----------------------------------------------------- */
-
-static u64 sim_sys_rd(u64 field, u64 *val)
-{
-	struct tdx_module_args args = { .rdx = field };
-	u64 status = seamcall_ret(TDH_SYS_RD, &args);
-
-	*val = args.r8;
-	return status;
-}
-
-static u64 sim_shutdown(u64 rcx)
-{
-	struct tdx_module_args args = { .rcx = rcx };
-
-	return seamcall_ret(TDH_SYS_SHUTDOWN, &args);
-}
-
-/* A SEAMCALL with no inputs and no outputs of interest. */
-static u64 sim_call(u64 leaf)
-{
-	struct tdx_module_args args = {};
-
-	return seamcall_ret(leaf, &args);
-}
-
-/* A SEAMCALL on the CPU the caller runs on; *cpu says which. */
-static u64 seamcall_here(u64 leaf, struct tdx_module_args *args, int *cpu)
-{
-	u64 status;
-
-	*cpu = get_cpu();
-	status = seamcall_ret(leaf, args);
-	put_cpu();
-	return status;
-}
 
 struct cpu_call {
 	u64 leaf;
@@ -220,7 +163,7 @@ static int cpu_call_fn(void *data)
 	return 0;
 }
 
-/* A SEAMCALL on @cpu. */
+/* A SEAMCALL on @cpu; the arguments come back with the outputs. */
 static u64 seamcall_on_cpu(struct kunit *test, unsigned int cpu, u64 leaf,
 			   struct tdx_module_args *args)
 {
@@ -232,25 +175,42 @@ static u64 seamcall_on_cpu(struct kunit *test, unsigned int cpu, u64 leaf,
 	return c.status;
 }
 
-static void read_mrtd(struct kunit *test, u64 tdr_pa, u8 *mrtd)
+/* A SEAMCALL on the first online CPU, which took TDH.SYS.LP.INIT. */
+static u64 sc(struct kunit *test, u64 leaf, struct tdx_module_args *args)
 {
-	u64 val;
-	int i;
-
-	for (i = 0; i < TDX_MRTD_SIZE / 8; i++) {
-		KUNIT_ASSERT_EQ(test, tdh_mng_rd(tdr_pa, TDX_MD_TD_MRTD + i, &val),
-				TDX_SUCCESS);
-		put_unaligned_be64(val, mrtd + 8 * i);
-	}
+	return seamcall_on_cpu(test, cpumask_first(cpu_online_mask), leaf,
+			       args);
 }
 
-/* ---- Updates by hand ----------------------------------------------- */
+static u64 sim_sys_rd(struct kunit *test, u64 field, u64 *val)
+{
+	struct tdx_module_args args = { .rdx = field };
+	u64 status = sc(test, TDH_SYS_RD, &args);
+
+	*val = args.r8;
+	return status;
+}
+
+static u64 sim_shutdown(struct kunit *test, u64 rcx)
+{
+	struct tdx_module_args args = { .rcx = rcx };
+
+	return sc(test, TDH_SYS_SHUTDOWN, &args);
+}
+
+/* A SEAMCALL with no inputs and no outputs of interest. */
+static u64 sim_call(struct kunit *test, u64 leaf)
+{
+	struct tdx_module_args args = {};
+
+	return sc(test, leaf, &args);
+}
+
+/* ---- Updates ------------------------------------------------------- */
 
 /* An update image laid out in pages, as SEAMLDR.INSTALL takes it. */
 struct test_image {
-	struct seamldr_params *params;
 	u64 params_pa;
-	u8 *sigstruct;
 	u8 *module[TEST_MODULE_PAGES];
 };
 
@@ -274,12 +234,13 @@ static void make_image(struct kunit *test, struct test_image *img,
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	/* Header page, sigstruct page, module pages. */
-	tdx_sim_make_image(buf, desc, TEST_MODULE_PAGES);
+	KUNIT_ASSERT_EQ(test, tdx_sim_make_image(buf, desc, TEST_MODULE_PAGES),
+			0);
 
 	p = page_address(test_alloc_page(test));
 	p->version = SEAMLDR_PARAMS_VERSION;
 	p->scenario = SEAMLDR_SCENARIO_UPDATE;
-	img->sigstruct = test_copy_page(test, buf + TDX_PAGE_SIZE, &pa);
+	test_copy_page(test, buf + TDX_PAGE_SIZE, &pa);
 	p->sigstruct_pa[0] = pa;
 	p->num_module_pages = TEST_MODULE_PAGES;
 	for (i = 0; i < TEST_MODULE_PAGES; i++) {
@@ -288,7 +249,6 @@ static void make_image(struct kunit *test, struct test_image *img,
 						&pa);
 		p->module_pages_pa[i] = pa;
 	}
-	img->params = p;
 	img->params_pa = virt_to_phys(p);
 }
 
@@ -312,107 +272,121 @@ static void sim_install_and_update(struct kunit *test,
 						      P_SEAMLDR_INSTALL, &args),
 				TDX_SUCCESS);
 	}
-	KUNIT_ASSERT_EQ(test, sim_call(TDH_SYS_INIT), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, sim_call(test, TDH_SYS_INIT), TDX_SUCCESS);
 	for_each_online_cpu(cpu) {
 		args = (struct tdx_module_args){};
 		KUNIT_ASSERT_EQ(test, seamcall_on_cpu(test, cpu,
 						      TDH_SYS_LP_INIT, &args),
 				TDX_SUCCESS);
 	}
-	KUNIT_ASSERT_EQ(test, sim_call(TDH_SYS_UPDATE), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, sim_call(test, TDH_SYS_UPDATE), TDX_SUCCESS);
 }
 
 /*
- * A whole update to the module @desc describes, straight on the
- * simulator and past the update gate: TDH.SYS.SHUTDOWN with the running
- * module's handoff version and no AVOID_COMPAT_SENSITIVE, then
- * sim_install_and_update().  The kernel's cached module facts go stale;
- * the reset in the exit function re-probes.
+ * A whole update by hand to the next update number, keeping
+ * TDX_FEATURES0, with crypto library @crypto: TDH.SYS.SHUTDOWN with the
+ * running module's handoff version and no AVOID_COMPAT_SENSITIVE, then
+ * sim_install_and_update().
  */
-static void sim_update(struct kunit *test,
-		       const struct tdx_sim_module_desc *desc)
+static void sim_update(struct kunit *test, u32 crypto)
 {
-	struct tdx_sim_module_desc cur;
+	struct tdx_sim_module_desc desc;
 	struct test_image img;
 
-	make_image(test, &img, desc);
-	tdx_sim_running_module(&cur);
-	KUNIT_ASSERT_EQ(test, sim_shutdown(cur.handoff_version), TDX_SUCCESS);
+	tdx_sim_running_module(&desc);
+	desc.update++;
+	desc.crypto_lib_version = crypto;
+	make_image(test, &img, &desc);
+	KUNIT_ASSERT_EQ(test, sim_shutdown(test, desc.handoff_version),
+			TDX_SUCCESS);
 	sim_install_and_update(test, &img, -1);
 }
 
-/* ---- TDs built with the raw SEAMCALLs, outside the gate ------------ */
-
-struct raw_td {
-	u64 tdr_pa;
-	struct shash_desc *expect;
-};
-
-/* TDH.MNG.CREATE, KEY.CONFIG, INIT: the TD is now update-sensitive. */
-static void raw_td_start(struct kunit *test, struct raw_td *td, u16 hkid)
+/* An update through the kernel to the next update number and @features0. */
+static int kernel_update(struct kunit *test, u64 features0)
 {
-	td->tdr_pa = page_to_phys(test_alloc_page(test));
-	td->expect = sha384_start(test);
-	KUNIT_ASSERT_EQ(test, tdh_mng_create(td->tdr_pa, hkid), TDX_SUCCESS);
-	KUNIT_ASSERT_EQ(test, tdh_mng_key_config(td->tdr_pa), TDX_SUCCESS);
-	KUNIT_ASSERT_EQ(test, tdh_mng_init(td->tdr_pa, 0), TDX_SUCCESS);
+	size_t size = tdx_sim_image_size(TEST_MODULE_PAGES);
+	struct tdx_sim_module_desc desc;
+	u8 *buf = vmalloc(size);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	tdx_sim_running_module(&desc);
+	desc.update++;
+	desc.features0 = features0;
+	ret = tdx_sim_make_image(buf, &desc, TEST_MODULE_PAGES);
+	if (!ret)
+		ret = seamldr_install_module(buf, size);
+	vfree(buf);
+	return ret;
 }
+
+/* A module of the kind @compat says running, the kernel knowing it. */
+static void use_module_kind(struct kunit *test, bool compat)
+{
+	struct tdx_sim_module_desc run;
+	u64 features0;
+
+	tdx_sim_running_module(&run);
+	features0 = run.features0 & ~TDX_FEATURES0_UPDATE_COMPAT;
+	if (compat)
+		features0 |= TDX_FEATURES0_UPDATE_COMPAT;
+	if (features0 != run.features0)
+		KUNIT_ASSERT_EQ(test, kernel_update(test, features0), 0);
+}
+
+/* ---- TDs ----------------------------------------------------------- */
 
 /* Add a page filled by fill_page(@seed) at @gpa and measure all of it. */
-static void raw_td_add_page(struct kunit *test, struct raw_td *td, u64 gpa,
-			    u8 seed)
+static void td_add_page(struct kunit *test, struct tdx_sim_td *td, u64 gpa,
+			u8 seed)
 {
-	struct page *hpa = test_alloc_page(test);
-	struct page *src = test_alloc_page(test);
-	u8 *data = page_address(src);
-	unsigned int off;
+	u8 *data = kunit_kmalloc(test, TDX_PAGE_SIZE, GFP_KERNEL);
 
+	KUNIT_ASSERT_NOT_NULL(test, data);
 	fill_page(data, seed);
-	KUNIT_ASSERT_EQ(test, tdh_mem_page_add(td->tdr_pa, gpa,
-					       page_to_phys(hpa),
-					       page_to_phys(src)),
-			TDX_SUCCESS);
-	for (off = 0; off < TDX_PAGE_SIZE; off += TDX_EXTENDMR_CHUNK)
-		KUNIT_ASSERT_EQ(test, tdh_mr_extend(td->tdr_pa, gpa + off),
-				TDX_SUCCESS);
-	sha384_page(test, td->expect, gpa, data, true);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_add_page(td, gpa, data, true), 0);
 }
 
-/* TDH.MR.FINALIZE; the module's MRTD and our own SHA-384. */
-static void raw_td_finish(struct kunit *test, struct raw_td *td, u8 *mrtd,
-			  u8 *expect)
+/* TDH.MR.FINALIZE; the module's MRTD and the stand-in's own SHA-384. */
+static void td_finish(struct kunit *test, struct tdx_sim_td *td, u8 *mrtd)
 {
-	KUNIT_ASSERT_EQ(test, tdh_mr_finalize(td->tdr_pa), TDX_SUCCESS);
-	read_mrtd(test, td->tdr_pa, mrtd);
-	KUNIT_ASSERT_EQ(test, crypto_shash_final(td->expect, expect), 0);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_finalize(td), 0);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_read_mrtd(td, mrtd), 0);
 }
 
 /* ---- Cases --------------------------------------------------------- */
 
-static void sys_rd_reports_default_module(struct kunit *test)
+static void sys_rd_reports_running_module(struct kunit *test)
 {
-	struct tdx_sim_module_desc def;
+	const struct tdx_sys_info *info = tdx_get_sysinfo();
+	struct tdx_sim_module_desc run;
 	u64 val;
 
-	tdx_sim_default_module(&def);
+	tdx_sim_running_module(&run);
+	/* What the kernel read is what runs. */
+	KUNIT_EXPECT_EQ(test, info->version.update_version, run.update);
+	KUNIT_EXPECT_EQ(test, info->features.tdx_features0, run.features0);
 
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MAJOR_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val),
 			TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, (u64)def.major);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MINOR_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, val, (u64)run.major);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MINOR_VERSION, &val),
 			TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, (u64)def.minor);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_UPDATE_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, val, (u64)run.minor);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_UPDATE_VERSION, &val),
 			TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, (u64)def.update);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_NATIVE_HANDOFF_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, val, (u64)run.update);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_NATIVE_HANDOFF_VERSION,
+					 &val), TDX_SUCCESS);
+	KUNIT_EXPECT_EQ(test, val, (u64)run.handoff_version);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_FEATURES0, &val),
 			TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, (u64)def.handoff_version);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_FEATURES0, &val), TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, (u64)def.features0);
+	KUNIT_EXPECT_EQ(test, val, run.features0);
 
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_FEATURES0 + 1, &val),
-			TDX_OPERAND_INVALID);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_FEATURES0 + 1, &val),
+			TDX_METADATA_FIELD_ID_INCORRECT);
 }
 
 static void mrtd_matches_kernel_sha384(struct kunit *test)
@@ -422,46 +396,42 @@ static void mrtd_matches_kernel_sha384(struct kunit *test)
 	struct sim_test_ctx *ctx = test->priv;
 	struct tdx_sim_td *td = &ctx->td;
 	u8 mrtd[TDX_MRTD_SIZE], own[TDX_MRTD_SIZE];
-	struct shash_desc *expect;
+	struct sha384_ctx expect;
 	unsigned int i;
 	u8 *data;
 
 	data = kunit_kmalloc(test, TDX_PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, data);
 
-	/* Three pages, measured and not, through the update gate. */
-	expect = sha384_start(test);
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 4, false), 0);
+	/* Three pages, measured and not. */
+	sha384_init(&expect);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 4), 0);
 	for (i = 0; i < ARRAY_SIZE(gpas); i++) {
 		fill_page(data, 0x40 + i);
 		KUNIT_ASSERT_EQ(test, tdx_sim_td_add_page(td, gpas[i], data,
 							  measure[i]), 0);
-		sha384_page(test, expect, gpas[i], data, measure[i]);
+		sha384_page(&expect, gpas[i], data, measure[i]);
 	}
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_finalize(td), 0);
-	KUNIT_EXPECT_EQ(test, tdx_sim_td_check_mrtd(td), 0);
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_read_mrtd(td, mrtd), 0);
+	td_finish(test, td, mrtd);
 	KUNIT_EXPECT_MEMEQ(test, mrtd, td->expected_mrtd, TDX_MRTD_SIZE);
-	KUNIT_ASSERT_EQ(test, crypto_shash_final(expect, own), 0);
+	sha384_final(&expect, own);
 	KUNIT_EXPECT_MEMEQ(test, mrtd, own, TDX_MRTD_SIZE);
 	tdx_sim_td_destroy(td);
 	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 0U);
 
 	/*
 	 * One measured page: the record format, spelled out here and
-	 * hashed with the kernel's crypto API, and a known answer.
+	 * hashed with the kernel's SHA-384 library, and a known answer.
 	 */
-	expect = sha384_start(test);
+	sha384_init(&expect);
 	fill_page(data, KAT_SEED);
-	sha384_page(test, expect, KAT_GPA, data, true);
-	KUNIT_ASSERT_EQ(test, crypto_shash_final(expect, own), 0);
+	sha384_page(&expect, KAT_GPA, data, true);
+	sha384_final(&expect, own);
 	KUNIT_EXPECT_MEMEQ(test, own, kat_one_page_mrtd, TDX_MRTD_SIZE);
 
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 1), 0);
 	KUNIT_ASSERT_EQ(test, tdx_sim_td_add_page(td, KAT_GPA, data, true), 0);
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_finalize(td), 0);
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_read_mrtd(td, mrtd), 0);
-	KUNIT_EXPECT_MEMEQ(test, mrtd, own, TDX_MRTD_SIZE);
+	td_finish(test, td, mrtd);
 	KUNIT_EXPECT_MEMEQ(test, mrtd, kat_one_page_mrtd, TDX_MRTD_SIZE);
 	KUNIT_EXPECT_MEMEQ(test, mrtd, td->expected_mrtd, TDX_MRTD_SIZE);
 	tdx_sim_td_destroy(td);
@@ -474,14 +444,13 @@ static void empty_td_mrtd_is_sha384_of_nothing(struct kunit *test)
 	struct tdx_sim_td *td = &ctx->td;
 	u8 mrtd[TDX_MRTD_SIZE], own[TDX_MRTD_SIZE];
 
-	KUNIT_ASSERT_EQ(test, crypto_shash_final(sha384_start(test), own), 0);
+	sha384(NULL, 0, own);
 	KUNIT_EXPECT_MEMEQ(test, own, sha384_empty, TDX_MRTD_SIZE);
 
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 1, false), 0);
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_finalize(td), 0);
-	KUNIT_ASSERT_EQ(test, tdx_sim_td_read_mrtd(td, mrtd), 0);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 1), 0);
+	td_finish(test, td, mrtd);
 	KUNIT_EXPECT_MEMEQ(test, mrtd, sha384_empty, TDX_MRTD_SIZE);
-	KUNIT_EXPECT_EQ(test, tdx_sim_td_check_mrtd(td), 0);
+	KUNIT_EXPECT_MEMEQ(test, mrtd, td->expected_mrtd, TDX_MRTD_SIZE);
 }
 
 static void shutdown_checks_handoff_version(struct kunit *test)
@@ -490,89 +459,100 @@ static void shutdown_checks_handoff_version(struct kunit *test)
 	u64 val;
 
 	tdx_sim_running_module(&cur);
-	KUNIT_EXPECT_EQ(test, sim_shutdown(cur.handoff_version + 1),
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version + 1),
 			TDX_OPERAND_INVALID);
-	KUNIT_EXPECT_EQ(test, sim_shutdown(cur.handoff_version - 1),
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version - 1),
 			TDX_OPERAND_INVALID);
 	/* A reserved bit set, right version. */
-	KUNIT_EXPECT_EQ(test, sim_shutdown(cur.handoff_version | BIT_ULL(20)),
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version |
+					   BIT_ULL(20)),
 			TDX_OPERAND_INVALID);
 
 	/* Still running. */
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MAJOR_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val),
 			TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, val, (u64)cur.major);
 }
 
 static void avoid_compat_sensitive_conflict(struct kunit *test)
 {
+	struct sim_test_ctx *ctx = test->priv;
+	struct tdx_sim_td *td = &ctx->td;
+	const u64 avoid = TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE;
 	struct tdx_sim_module_desc cur;
-	struct raw_td td;
+	u8 mrtd[TDX_MRTD_SIZE];
+	struct test_image img;
 	u64 st, val;
 
+	use_module_kind(test, true);
 	tdx_sim_running_module(&cur);
-	raw_td_start(test, &td, 0x100);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 1), 0);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1U);
 
-	st = sim_shutdown(cur.handoff_version |
-			  TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE);
-	KUNIT_EXPECT_TRUE_MSG(test,
-			      tdx_status_is(st, TDX_UPDATE_COMPAT_SENSITIVE),
-			      "TDH.SYS.SHUTDOWN returned %#llx", st);
+	st = sim_shutdown(test, cur.handoff_version | avoid);
+	KUNIT_EXPECT_EQ_MSG(test, st & TDX_SEAMCALL_STATUS_MASK,
+			    TDX_UPDATE_COMPAT_SENSITIVE,
+			    "TDH.SYS.SHUTDOWN returned %#llx", st);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1U);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MAJOR_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val),
 			TDX_SUCCESS);
 
 	/* The build goes on and ends; a finished TD is no conflict. */
-	raw_td_add_page(test, &td, 0x100000, 1);
-	KUNIT_ASSERT_EQ(test, tdh_mr_finalize(td.tdr_pa), TDX_SUCCESS);
+	td_add_page(test, td, 0x100000, 1);
+	td_finish(test, td, mrtd);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 0U);
 	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 1U);
-	KUNIT_EXPECT_EQ(test, sim_shutdown(cur.handoff_version |
-					   TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE),
+	cur.update++;
+	make_image(test, &img, &cur);
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version | avoid),
 			TDX_SUCCESS);
+	/* Finish the update: the TD lives on and is torn down as usual. */
+	sim_install_and_update(test, &img, -1);
+	KUNIT_EXPECT_EQ(test, tdx_sim_td_read_mrtd(td, mrtd), 0);
+	KUNIT_EXPECT_MEMEQ(test, mrtd, td->expected_mrtd, TDX_MRTD_SIZE);
 }
 
 static void avoid_bit_rejected_without_update_compat(struct kunit *test)
 {
-	struct tdx_sim_module_desc desc;
+	const u64 avoid = TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE;
+	struct tdx_sim_module_desc cur;
 	u64 val;
 
-	tdx_sim_default_module(&desc);
-	desc.features0 &= ~TDX_FEATURES0_UPDATE_COMPAT;
-	tdx_sim_reset(&desc, TEST_REMAINING);
-
-	KUNIT_EXPECT_EQ(test, sim_shutdown(desc.handoff_version |
-					   TDX_SYS_SHUTDOWN_AVOID_COMPAT_SENSITIVE),
+	use_module_kind(test, false);
+	tdx_sim_running_module(&cur);
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version | avoid),
 			TDX_OPERAND_INVALID);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MAJOR_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val),
 			TDX_SUCCESS);
 	/* Without the bit the same module shuts down. */
-	KUNIT_EXPECT_EQ(test, sim_shutdown(desc.handoff_version), TDX_SUCCESS);
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version),
+			TDX_SUCCESS);
 }
 
 static void leaves_after_shutdown_fail(struct kunit *test)
 {
-	u64 tdr_pa = page_to_phys(test_alloc_page(test));
+	struct tdx_td other = { .tdr_page = test_alloc_page(test) };
 	struct tdx_sim_module_desc cur;
 	u64 val;
 
 	tdx_sim_running_module(&cur);
-	KUNIT_ASSERT_EQ(test, sim_shutdown(cur.handoff_version), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, sim_shutdown(test, cur.handoff_version),
+			TDX_SUCCESS);
 
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MAJOR_VERSION, &val),
-			TDX_SYS_SHUTDOWN_STATUS);
-	KUNIT_EXPECT_EQ(test, sim_shutdown(cur.handoff_version),
-			TDX_SYS_SHUTDOWN_STATUS);
-	KUNIT_EXPECT_EQ(test, tdh_mng_create(tdr_pa, 1),
-			TDX_SYS_SHUTDOWN_STATUS);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val),
+			TDX_SYS_SHUTDOWN);
+	KUNIT_EXPECT_EQ(test, sim_shutdown(test, cur.handoff_version),
+			TDX_SYS_SHUTDOWN);
+	KUNIT_EXPECT_EQ(test, tdh_mng_create(&other, 1), TDX_SYS_SHUTDOWN);
 	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 0U);
 
 	/* No module installed yet. */
-	KUNIT_EXPECT_EQ(test, sim_call(TDH_SYS_INIT), TDX_OP_STATE_INCORRECT);
-	KUNIT_EXPECT_EQ(test, sim_call(TDH_SYS_LP_INIT),
-			TDX_OP_STATE_INCORRECT);
-	KUNIT_EXPECT_EQ(test, sim_call(TDH_SYS_UPDATE), TDX_OP_STATE_INCORRECT);
+	KUNIT_EXPECT_EQ(test, sim_call(test, TDH_SYS_INIT),
+			TDX_SYS_INIT_NOT_PENDING);
+	KUNIT_EXPECT_EQ(test, sim_call(test, TDH_SYS_LP_INIT),
+			TDX_SYS_INIT_NOT_PENDING);
+	KUNIT_EXPECT_EQ(test, sim_call(test, TDH_SYS_UPDATE),
+			TDX_SYS_SHUTDOWN);
 }
 
 static void install_rules(struct kunit *test)
@@ -580,53 +560,54 @@ static void install_rules(struct kunit *test)
 	u32 remaining = tdx_sim_remaining_updates();
 	struct tdx_sim_module_desc cur, desc;
 	struct tdx_module_args args;
+	unsigned int first;
 	struct test_image img;
 	u64 st, val;
-	int cpu;
 
 	tdx_sim_running_module(&cur);
 	desc = cur;
-	desc.update = 7;
+	desc.update++;
 	make_image(test, &img, &desc);
-	KUNIT_ASSERT_EQ(test, sim_shutdown(cur.handoff_version), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, sim_shutdown(test, cur.handoff_version),
+			TDX_SUCCESS);
 
 	/* A module page that does not match the sigstruct. */
+	first = cpumask_first(cpu_online_mask);
 	img.module[1][100] ^= 0xff;
 	args = (struct tdx_module_args){ .rcx = img.params_pa };
-	st = seamcall_here(P_SEAMLDR_INSTALL, &args, &cpu);
+	st = seamcall_on_cpu(test, first, P_SEAMLDR_INSTALL, &args);
 	KUNIT_EXPECT_EQ(test, st, P_SEAMLDR_EBADSIG);
 	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), remaining);
 	img.module[1][100] ^= 0xff;
 
 	/* The first CPU loads the image and uses up one update. */
 	args = (struct tdx_module_args){ .rcx = img.params_pa };
-	st = seamcall_here(P_SEAMLDR_INSTALL, &args, &cpu);
+	st = seamcall_on_cpu(test, first, P_SEAMLDR_INSTALL, &args);
 	KUNIT_ASSERT_EQ(test, st, TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), remaining - 1);
 
 	/* Once per CPU. */
 	args = (struct tdx_module_args){ .rcx = img.params_pa };
-	KUNIT_EXPECT_EQ(test, seamcall_on_cpu(test, cpu, P_SEAMLDR_INSTALL,
+	KUNIT_EXPECT_EQ(test, seamcall_on_cpu(test, first, P_SEAMLDR_INSTALL,
 					      &args),
 			P_SEAMLDR_EBADCALL);
 
-	/* Every online CPU installs before TDH.SYS.INIT. */
-	if (num_online_cpus() > 1)
-		KUNIT_EXPECT_EQ(test, sim_call(TDH_SYS_INIT),
-				TDX_OP_STATE_INCORRECT);
+	/* Every CPU installs before TDH.SYS.INIT. */
+	if (num_present_cpus() > 1)
+		KUNIT_EXPECT_EQ(test, sim_call(test, TDH_SYS_INIT),
+				TDX_SYS_INIT_NOT_PENDING);
 
-	sim_install_and_update(test, &img, cpu);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_UPDATE_VERSION, &val),
+	sim_install_and_update(test, &img, first);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_UPDATE_VERSION, &val),
 			TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, 7ULL);
+	KUNIT_EXPECT_EQ(test, val, (u64)desc.update);
 	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), remaining - 1);
 
 	/* The new module can be updated in turn. */
-	desc.update = 8;
-	sim_update(test, &desc);
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_UPDATE_VERSION, &val),
+	sim_update(test, desc.crypto_lib_version);
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_UPDATE_VERSION, &val),
 			TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, val, 8ULL);
+	KUNIT_EXPECT_EQ(test, val, (u64)desc.update + 1);
 	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), remaining - 2);
 	KUNIT_EXPECT_EQ(test, tdx_sim_seamldr_overlaps(), 0UL);
 }
@@ -636,23 +617,24 @@ static void remaining_zero_refuses_install(struct kunit *test)
 	struct tdx_sim_module_desc cur, desc;
 	struct tdx_module_args args;
 	struct test_image img;
-	int cpu;
 
-	tdx_sim_reset(NULL, 0);
+	KUNIT_ASSERT_EQ(test, tdx_sim_reset(0), 0);
 	tdx_sim_running_module(&cur);
 	desc = cur;
 	desc.update++;
 	make_image(test, &img, &desc);
-	KUNIT_ASSERT_EQ(test, sim_shutdown(cur.handoff_version), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, sim_shutdown(test, cur.handoff_version),
+			TDX_SUCCESS);
 
 	args = (struct tdx_module_args){ .rcx = img.params_pa };
-	KUNIT_EXPECT_EQ(test, seamcall_here(P_SEAMLDR_INSTALL, &args, &cpu),
+	KUNIT_EXPECT_EQ(test, sc(test, P_SEAMLDR_INSTALL, &args),
 			P_SEAMLDR_ENOSPC);
 	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), 0U);
 }
 
 static void seamldr_info_fields(struct kunit *test)
 {
+	struct sim_test_ctx *ctx = test->priv;
 	struct tdx_module_args args;
 	struct seamldr_info *info;
 	u64 pa;
@@ -663,23 +645,23 @@ static void seamldr_info_fields(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, IS_ALIGNED(pa, 256));
 
 	args = (struct tdx_module_args){ .rcx = pa };
-	KUNIT_ASSERT_EQ(test, seamcall_ret(P_SEAMLDR_INFO, &args), TDX_SUCCESS);
-	KUNIT_EXPECT_EQ(test, info->num_remaining_updates, TEST_REMAINING);
+	KUNIT_ASSERT_EQ(test, sc(test, P_SEAMLDR_INFO, &args), TDX_SUCCESS);
+	KUNIT_EXPECT_EQ(test, info->num_remaining_updates, ctx->remaining);
 	KUNIT_EXPECT_EQ(test, info->p_seam_ready, 1);
 	KUNIT_EXPECT_EQ(test, info->seam_ready, 1);
 
-	tdx_sim_reset(NULL, 5);
+	KUNIT_ASSERT_EQ(test, tdx_sim_reset(5), 0);
 	memset(info, 0, sizeof(*info));
 	args = (struct tdx_module_args){ .rcx = pa };
-	KUNIT_ASSERT_EQ(test, seamcall_ret(P_SEAMLDR_INFO, &args), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, sc(test, P_SEAMLDR_INFO, &args), TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, info->num_remaining_updates, 5);
 	KUNIT_EXPECT_EQ(test, info->p_seam_ready, 1);
 
 	args = (struct tdx_module_args){ .rcx = pa + 64 };
-	KUNIT_EXPECT_EQ(test, seamcall_ret(P_SEAMLDR_INFO, &args),
+	KUNIT_EXPECT_EQ(test, sc(test, P_SEAMLDR_INFO, &args),
 			P_SEAMLDR_EBADPARAM);
 	args = (struct tdx_module_args){};
-	KUNIT_EXPECT_EQ(test, seamcall_ret(P_SEAMLDR_INFO, &args),
+	KUNIT_EXPECT_EQ(test, sc(test, P_SEAMLDR_INFO, &args),
 			P_SEAMLDR_EBADPARAM);
 }
 
@@ -692,14 +674,13 @@ static void fault_injection_by_count(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdx_sim_add_fault(TDH_SYS_RD, -1, 2, 1,
 						TDX_OPERAND_BUSY), 0);
 	for (i = 0; i < ARRAY_SIZE(st); i++)
-		st[i] = sim_sys_rd(TDX_MD_MAJOR_VERSION, &val);
+		st[i] = sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val);
 
 	KUNIT_EXPECT_EQ(test, st[0], TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, st[1], TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, st[2], TDX_OPERAND_BUSY);
 	KUNIT_EXPECT_EQ(test, st[3], TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, tdx_sim_faults_fired(), 1U);
-	/* The counter also holds the re-probe's reads since the reset. */
 	KUNIT_EXPECT_EQ(test, tdx_sim_calls(TDH_SYS_RD) - calls, 4UL);
 }
 
@@ -748,7 +729,7 @@ static void entropy_status_is_retried(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdx_sim_add_fault(TDH_SYS_RD, -1, 0, 3,
 						TDX_RND_NO_ENTROPY), 0);
 
-	KUNIT_EXPECT_EQ(test, sim_sys_rd(TDX_MD_MAJOR_VERSION, &val),
+	KUNIT_EXPECT_EQ(test, sim_sys_rd(test, TDX_MD_MAJOR_VERSION, &val),
 			TDX_SUCCESS);
 	KUNIT_EXPECT_EQ(test, val, (u64)cur.major);
 	KUNIT_EXPECT_EQ(test, tdx_sim_calls(TDH_SYS_RD) - calls, 4UL);
@@ -757,37 +738,31 @@ static void entropy_status_is_retried(struct kunit *test)
 
 static void crypto_change_corrupts_build_in_flight(struct kunit *test)
 {
-	u8 mrtd[TDX_MRTD_SIZE], expect[TDX_MRTD_SIZE];
-	struct tdx_sim_module_desc desc;
-	struct raw_td td;
+	struct sim_test_ctx *ctx = test->priv;
+	struct tdx_sim_td *td = &ctx->td;
+	struct tdx_sim_module_desc run;
+	u8 mrtd[TDX_MRTD_SIZE];
 
 	/* Across an update that changes the crypto library. */
-	raw_td_start(test, &td, 0x101);
-	raw_td_add_page(test, &td, 0x100000, 1);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 2), 0);
+	td_add_page(test, td, 0x100000, 1);
 	KUNIT_EXPECT_EQ(test, tdx_sim_sensitive_tds(), 1U);
-
-	tdx_sim_running_module(&desc);
-	desc.update++;
-	desc.crypto_lib_version++;
-	sim_update(test, &desc);
-
-	raw_td_add_page(test, &td, 0x101000, 2);
-	raw_td_finish(test, &td, mrtd, expect);
-	KUNIT_EXPECT_MEMNEQ(test, mrtd, expect, TDX_MRTD_SIZE);
-	KUNIT_EXPECT_EQ(test, tdh_mng_key_freeid(td.tdr_pa), TDX_SUCCESS);
+	tdx_sim_running_module(&run);
+	sim_update(test, run.crypto_lib_version + 1);
+	td_add_page(test, td, 0x101000, 2);
+	td_finish(test, td, mrtd);
+	KUNIT_EXPECT_MEMNEQ(test, mrtd, td->expected_mrtd, TDX_MRTD_SIZE);
+	tdx_sim_td_destroy(td);
 
 	/* Across an update that keeps it. */
-	raw_td_start(test, &td, 0x102);
-	raw_td_add_page(test, &td, 0x100000, 1);
-
-	tdx_sim_running_module(&desc);
-	desc.update++;
-	sim_update(test, &desc);
-
-	raw_td_add_page(test, &td, 0x101000, 2);
-	raw_td_finish(test, &td, mrtd, expect);
-	KUNIT_EXPECT_MEMEQ(test, mrtd, expect, TDX_MRTD_SIZE);
-	KUNIT_EXPECT_EQ(test, tdh_mng_key_freeid(td.tdr_pa), TDX_SUCCESS);
+	KUNIT_ASSERT_EQ(test, tdx_sim_td_init(td, 2), 0);
+	td_add_page(test, td, 0x100000, 1);
+	tdx_sim_running_module(&run);
+	sim_update(test, run.crypto_lib_version);
+	td_add_page(test, td, 0x101000, 2);
+	td_finish(test, td, mrtd);
+	KUNIT_EXPECT_MEMEQ(test, mrtd, td->expected_mrtd, TDX_MRTD_SIZE);
+	tdx_sim_td_destroy(td);
 	KUNIT_EXPECT_EQ(test, tdx_sim_live_tds(), 0U);
 }
 
@@ -795,37 +770,53 @@ static void crypto_change_corrupts_build_in_flight(struct kunit *test)
 
 static int tdx_sim_test_init(struct kunit *test)
 {
-	struct sim_test_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx),
-						 GFP_KERNEL);
+	struct sim_test_ctx *ctx;
 
+	if (!tdx_get_sysinfo())
+		return -ENODEV;
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
+	ctx->remaining = tdx_sim_remaining_updates();
 	test->priv = ctx;
-	tdx_sim_reset(NULL, TEST_REMAINING);
+	tdx_sim_clear_faults();
 	return 0;
 }
 
 /*
- * Runs before the case's kunit resources are released: give back any
- * build hold first (tdx_sim_reset() must not find one), then leave a
- * fresh simulator for the next case and for later suites.
+ * Runs before the case's kunit resources are released: tear down a TD
+ * the case left (the module may be shut down; then its pages are leaked,
+ * not freed), power-cycle the simulator, and if updates by hand moved
+ * the module past what the kernel read, update through the kernel so
+ * that the two agree for the next case and later suites.
  */
 static void tdx_sim_test_exit(struct kunit *test)
 {
 	struct sim_test_ctx *ctx = test->priv;
+	const struct tdx_sys_info *info;
+	struct tdx_sim_module_desc run;
 
-	if (ctx)
-		tdx_sim_td_destroy(&ctx->td);
-	tdx_sim_reset(NULL, EXIT_REMAINING);
-}
-
-static void tdx_sim_suite_exit(struct kunit_suite *suite)
-{
-	pr_info("tdx_check: debug_locks=%d\n", debug_locks);
+	if (!ctx)
+		return;
+	tdx_sim_td_destroy(&ctx->td);
+	tdx_sim_clear_faults();
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(ctx->remaining + 1), 0);
+	info = tdx_get_sysinfo();
+	tdx_sim_running_module(&run);
+	if (info && info->version.update_version == run.update) {
+		KUNIT_EXPECT_EQ(test, tdx_sim_reset(ctx->remaining), 0);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, kernel_update(test, run.features0), 0);
+	info = tdx_get_sysinfo();
+	tdx_sim_running_module(&run);
+	KUNIT_EXPECT_TRUE(test, info &&
+			  info->version.update_version == run.update);
+	KUNIT_EXPECT_EQ(test, tdx_sim_remaining_updates(), ctx->remaining);
 }
 
 static struct kunit_case tdx_sim_test_cases[] = {
-	KUNIT_CASE(sys_rd_reports_default_module),
+	KUNIT_CASE(sys_rd_reports_running_module),
 	KUNIT_CASE(mrtd_matches_kernel_sha384),
 	KUNIT_CASE(empty_td_mrtd_is_sha384_of_nothing),
 	KUNIT_CASE(shutdown_checks_handoff_version),
@@ -846,8 +837,10 @@ static struct kunit_suite tdx_sim_test_suite = {
 	.name = "tdx_sim",
 	.init = tdx_sim_test_init,
 	.exit = tdx_sim_test_exit,
-	.suite_exit = tdx_sim_suite_exit,
 	.test_cases = tdx_sim_test_cases,
 };
 
 kunit_test_suite(tdx_sim_test_suite);
+
+MODULE_DESCRIPTION("KUnit: the simulated TDX module's SEAMCALL ABI");
+MODULE_LICENSE("GPL");

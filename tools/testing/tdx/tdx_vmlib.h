@@ -22,10 +22,7 @@
 #endif
 
 #define VM_FW_DIR	"/sys/class/firmware/tdx_module/"
-#ifndef TDX_HOST_DIR
-#define TDX_HOST_DIR	"/sys/devices/platform/tdx_host"
-#endif
-#define VM_HOST_DIR	TDX_HOST_DIR "/"
+#define VM_HOST_DIR	"/sys/devices/faux/tdx_host/"
 #define VM_SIM_DIR	"/sys/module/tdx_sim/parameters/"
 #define VM_PAGE_SIZE	4096
 #define VM_MRTD_SIZE	48

@@ -7,13 +7,15 @@
  * update that lands inside it can leave the TD with a wrong measurement.
  * Every build therefore holds a "build hold" from its start to its end
  * (finalize or teardown), and an update waits until no build hold is
- * out.  Builds that start while an update is pending wait for it.  See
- * Documentation/arch/x86/tdx-module-update.rst.
+ * out.  Builds that start while an update is pending wait for it.  The
+ * update itself is upstream's seamldr_install_module(), which this
+ * wraps.  See Documentation/arch/x86/tdx-module-update.rst.
  */
 #ifndef _ASM_X86_TDX_UPDATE_H
 #define _ASM_X86_TDX_UPDATE_H
 
 #include <linux/bits.h>
+#include <linux/bug.h>
 #include <linux/types.h>
 #include <linux/spinlock_types.h>
 #include <linux/completion.h>
@@ -25,7 +27,7 @@
 /**
  * enum tdx_update_state - what the module and the update side are doing
  * @TDX_UPDATE_UNSUPPORTED: no TDX module, or it cannot be updated at
- *	runtime (no TD_PRESERVING)
+ *	runtime (no TD_PRESERVING, or the CPU cannot call the P-SEAMLDR)
  * @TDX_UPDATE_IDLE: the module runs; no update is pending
  * @TDX_UPDATE_WAITING: an update waits for the builds in flight; new
  *	builds wait behind it
@@ -59,19 +61,6 @@ struct tdx_build_hold {
 #define TDX_HOLD_GATED	BIT(1)	/* ... and it read-holds update_rwsem */
 
 /**
- * struct tdx_module_version - a TDX module version, major.minor.update
- * @major: release line
- * @minor: release within the line
- * @update: update within the release; the only part a runtime update
- *	may change
- */
-struct tdx_module_version {
-	u16 major;
-	u16 minor;
-	u16 update;
-};
-
-/**
  * struct tdx_update_request - one runtime update
  * @timeout_ms: how long the update may wait for builds in flight
  * @nonblock: fail with -EBUSY instead of waiting for builds in flight
@@ -102,7 +91,7 @@ struct tdx_update_request {
 #define TDX_UPDATE_DEFAULT_TIMEOUT_MS	(60 * 1000)
 #define TDX_UPDATE_MAX_TIMEOUT_MS	(60 * 60 * 1000)
 
-#ifdef CONFIG_INTEL_TDX_MODULE_UPDATE
+#ifdef CONFIG_INTEL_TDX_HOST
 
 /**
  * struct tdx_update_gate - the update gate, as its inline fast path sees it
@@ -203,15 +192,32 @@ static inline void tdx_build_end(struct tdx_build_hold *hold)
 	__tdx_build_end(hold);
 }
 
+/**
+ * tdx_build_hold_move() - hand a build hold on to its owner
+ * @to: a hold that is not out, the owner's
+ * @from: the hold to hand on; not out afterwards
+ *
+ * For a hold taken before its owner is reachable, such as KVM_TDX_INIT_VM
+ * taking it before the VM's locks: the owner keeps it from here on.  The
+ * rule of tdx_build_begin() applies to both holds.
+ *
+ * Context: any context.
+ */
+static inline void tdx_build_hold_move(struct tdx_build_hold *to,
+				       struct tdx_build_hold *from)
+{
+	if (WARN_ON_ONCE(READ_ONCE(to->flags)))
+		return;
+	WRITE_ONCE(to->flags, READ_ONCE(from->flags));
+	WRITE_ONCE(from->flags, 0);
+}
+
 bool tdx_build_held(const struct tdx_build_hold *hold);
 unsigned int tdx_builds_in_flight(void);
 
 enum tdx_update_state tdx_update_state(void);
+bool tdx_update_backstop(void);
 const char *tdx_update_state_name(enum tdx_update_state state);
-
-int tdx_module_version(struct tdx_module_version *ver);
-int tdx_seamldr_version(struct tdx_module_version *ver);
-int tdx_update_remaining(u32 *remaining);
 
 int tdx_module_update_check(const void *image, size_t size);
 void tdx_update_request_init(struct tdx_update_request *req,
@@ -220,19 +226,6 @@ int tdx_module_update(struct tdx_update_request *req,
 		      const void *image, size_t size);
 bool tdx_module_update_cancel(struct tdx_update_request *req);
 
-/*
- * TD build SEAMCALLs, as KVM issues them (KVM TDX is not in this tree).
- * Each returns the TDX completion status.
- */
-u64 tdh_mng_create(u64 tdr_pa, u16 hkid);
-u64 tdh_mng_key_config(u64 tdr_pa);
-u64 tdh_mng_init(u64 tdr_pa, u64 td_params_pa);
-u64 tdh_mem_page_add(u64 tdr_pa, u64 gpa, u64 hpa, u64 source_pa);
-u64 tdh_mr_extend(u64 tdr_pa, u64 gpa);
-u64 tdh_mr_finalize(u64 tdr_pa);
-u64 tdh_mng_key_freeid(u64 tdr_pa);
-u64 tdh_mng_rd(u64 tdr_pa, u64 field, u64 *value);
-
-#endif /* CONFIG_INTEL_TDX_MODULE_UPDATE */
+#endif /* CONFIG_INTEL_TDX_HOST */
 
 #endif /* _ASM_X86_TDX_UPDATE_H */

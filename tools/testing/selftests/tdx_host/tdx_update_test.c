@@ -64,11 +64,7 @@
 #define FW_CANCEL		FW_DIR "/cancel"
 #define FW_REMAINING_SIZE	FW_DIR "/remaining_size"
 
-/* The tdx_host device: platform on the 6.12 series, faux on 7.3 */
-#ifndef TDX_HOST_DIR
-#define TDX_HOST_DIR		"/sys/devices/platform/tdx_host"
-#endif
-#define HOST_DIR		TDX_HOST_DIR
+#define HOST_DIR		"/sys/devices/faux/tdx_host"
 #define HOST_VERSION		HOST_DIR "/version"
 #define HOST_SEAMLDR_VERSION	HOST_DIR "/seamldr_version"
 #define HOST_REMAINING		HOST_DIR "/num_remaining_updates"
@@ -1633,12 +1629,6 @@ TEST_F_TIMEOUT(tdx, other_ioctls_while_init_vm_waits, 90)
 	double t0, took;
 	struct td a, q;
 
-	/*
-	 * The platform device is 6.12's own driver, whose stand-in runs
-	 * every ioctl of a VM under one lock; KVM's lock nest is 7.3's.
-	 */
-	if (strstr(HOST_DIR, "/platform/"))
-		SKIP(return, "needs the 7.3 stand-in's KVM lock nest");
 	REQUIRE_FW();
 	td_start(_metadata, self, &a, 60);
 	ASSERT_EQ(0, sysfs_write(HOST_TIMEOUT, "20000"));

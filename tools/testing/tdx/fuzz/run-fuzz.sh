@@ -15,8 +15,7 @@
 #
 # Environment: FUZZ_SEED (libFuzzer -seed, default random), FUZZ_MAX_TIME
 # (seconds before giving up, default RUNS / 1000 + 60), FUZZ_IMAGE_C (the
-# image checks to fuzz, default REPO/arch/x86/virt/vmx/tdx/update_image.c;
-# the 7.3 base keeps its own).
+# image checks to fuzz, default REPO/arch/x86/virt/vmx/tdx/update_image.c).
 #
 # Needs clang and the libFuzzer runtime; on Debian 12 the packages
 # clang and libclang-rt-14-dev.  Closes with "fuzz: N executions,

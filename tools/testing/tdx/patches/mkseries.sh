@@ -227,8 +227,10 @@ clone_at_base() {
 echo "mkseries: preparing the reference tree in $out/ref"
 rm -rf "$out/series"
 clone_at_base "$out/ref"
-touch "$out/ref/.base-ready"
-"$repo/tools/testing/tdx/prepare-tree.sh" "$repo" "$out/ref" > "$tmp/prepare.log"
+# SRC's base, already there: prepare-tree.sh only checks its name.
+cp "$src/.base-ready" "$out/ref/.base-ready"
+"$repo/tools/testing/tdx/prepare-tree.sh" "$repo" "$out/ref" \
+	"$(cat "$src/.base-ready")" > "$tmp/prepare.log"
 rm -f "$out/ref/.base-ready" "$out/ref/.patches-sum" "$out/ref/.patched-files"
 
 # ---------------------------------------------------------------------

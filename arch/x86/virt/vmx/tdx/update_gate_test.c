@@ -15,9 +15,11 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <kunit/test.h>
+#include <asm/tdx.h>
 #include <asm/tdx_update.h>
 
-#include "tdx_update_abi.h"
+#include "tdx.h"
+#include "tdx_sim_abi.h"
 #include "update.h"
 #include "tdx_sim.h"
 #include "tdx_sim_kunit.h"
@@ -31,7 +33,7 @@ static struct tdx_kunit_image gate_img;
 
 static int gate_init(struct kunit *test)
 {
-	tdx_sim_reset(NULL, 1000);
+	tdx_sim_reset(1000);
 	tdx_update_set_policy(TDX_POLICY_GATE);
 	return tdx_kunit_make_image(test, &gate_img, 7, 1);
 }
@@ -39,7 +41,7 @@ static int gate_init(struct kunit *test)
 static void gate_exit(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 0);
-	tdx_sim_reset(NULL, 1000);
+	tdx_sim_reset(1000);
 }
 
 static void gate_suite_exit(struct kunit_suite *suite)
@@ -159,7 +161,6 @@ static void update_waits_for_builds_in_flight(struct kunit *test)
 {
 	struct tdx_build_hold a = {}, b = {};
 	struct tdx_kunit_updater u = {};
-	struct tdx_module_version v;
 
 	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
 	KUNIT_ASSERT_EQ(test, tdx_build_begin(&b, false), 0);
@@ -182,8 +183,8 @@ static void update_waits_for_builds_in_flight(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&u.done, BOUND_MS));
 	KUNIT_EXPECT_EQ(test, u.ret, 0);
 	KUNIT_EXPECT_EQ(test, shutdowns(), 1);
-	KUNIT_ASSERT_EQ(test, tdx_module_version(&v), 0);
-	KUNIT_EXPECT_EQ(test, v.update, 7);
+	KUNIT_ASSERT_NOT_NULL(test, tdx_get_sysinfo());
+	KUNIT_EXPECT_EQ(test, tdx_get_sysinfo()->version.update_version, 7);
 	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
 }
 
@@ -278,7 +279,7 @@ static void deadline_aborts_update(struct kunit *test)
 	struct tdx_kunit_updater u = {};
 	struct tdx_kunit_builder w = {};
 	struct tdx_build_hold a = {};
-	struct tdx_module_version v;
+	u16 before = tdx_get_sysinfo()->version.update_version;
 
 	hold_and_start_update(test, &a, &u, 300);
 	KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(&w, false), 0);
@@ -288,8 +289,8 @@ static void deadline_aborts_update(struct kunit *test)
 	KUNIT_EXPECT_GE(test, u.elapsed_ms, 300);
 	KUNIT_EXPECT_LT(test, u.elapsed_ms, 300 + 1000);
 	KUNIT_EXPECT_EQ(test, shutdowns(), 0);
-	KUNIT_ASSERT_EQ(test, tdx_module_version(&v), 0);
-	KUNIT_EXPECT_EQ(test, v.update, 6);
+	KUNIT_ASSERT_NOT_NULL(test, tdx_get_sysinfo());
+	KUNIT_EXPECT_EQ(test, tdx_get_sysinfo()->version.update_version, before);
 	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
 
 	expect_waiter_through(test, &w);
@@ -322,10 +323,12 @@ static void cancel_aborts_waiting_update(struct kunit *test)
 static void cancel_after_point_of_no_return(struct kunit *test)
 {
 	struct tdx_kunit_updater u = {};
-	struct tdx_module_version v;
 
-	/* The new module's TDH.SYS.UPDATE takes a while. */
-	KUNIT_ASSERT_EQ(test, tdx_sim_set_latency_us(TDH_SYS_UPDATE,
+	/*
+	 * The update's first step, SEAMLDR.INFO, takes a while: long enough
+	 * to see it committed, before stop_machine() runs every CPU.
+	 */
+	KUNIT_ASSERT_EQ(test, tdx_sim_set_latency_us(P_SEAMLDR_INFO,
 						     300 * 1000), 0);
 	KUNIT_ASSERT_EQ(test, tdx_kunit_updater_start(&u, &gate_img,
 						      BOUND_MS, false), 0);
@@ -335,8 +338,8 @@ static void cancel_after_point_of_no_return(struct kunit *test)
 
 	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&u.done, BOUND_MS));
 	KUNIT_EXPECT_EQ(test, u.ret, 0);
-	KUNIT_ASSERT_EQ(test, tdx_module_version(&v), 0);
-	KUNIT_EXPECT_EQ(test, v.update, 7);
+	KUNIT_ASSERT_NOT_NULL(test, tdx_get_sysinfo());
+	KUNIT_EXPECT_EQ(test, tdx_get_sysinfo()->version.update_version, 7);
 }
 
 /*
@@ -555,15 +558,15 @@ static void reprobe_refused_with_build_in_flight(struct kunit *test)
 	struct tdx_build_hold a = {};
 
 	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_EXPECT_EQ(test, tdx_sim_reset(NULL, 1000), -EBUSY);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(1000), -EBUSY);
 	tdx_build_end(&a);
 
 	tdx_update_set_policy(TDX_POLICY_NONE);
 	KUNIT_ASSERT_EQ(test, tdx_build_begin(&a, false), 0);
-	KUNIT_EXPECT_EQ(test, tdx_sim_reset(NULL, 1000), -EBUSY);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(1000), -EBUSY);
 	tdx_build_end(&a);
 	tdx_update_set_policy(TDX_POLICY_GATE);
-	KUNIT_EXPECT_EQ(test, tdx_sim_reset(NULL, 1000), 0);
+	KUNIT_EXPECT_EQ(test, tdx_sim_reset(1000), 0);
 }
 
 struct reprobe_probe {

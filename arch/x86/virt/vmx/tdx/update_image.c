@@ -8,13 +8,10 @@
  * runs it.
  */
 #ifdef __KERNEL__
-#include <linux/atomic.h>
 #include <linux/build_bug.h>
-#include <linux/err.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
 #include <linux/string.h>
-#include <crypto/hash.h>
 #include <crypto/sha2.h>
 #include <kunit/static_stub.h>
 #else
@@ -38,77 +35,34 @@ static_assert(TDX_SIGSTRUCT_DIGEST_OFFSET + TDX_SIGSTRUCT_DIGEST_LEN <=
  */
 #define TDX_IMAGE_HASH_STEP	(16 * TDX_PAGE_SIZE)
 
-static struct crypto_shash *tdx_image_tfm;
-
-/*
- * One SHA-384 transform, allocated on first use and kept: once the hash
- * could be computed it can no more fail for want of memory, so checking
- * the same image again (an upload checks it when it is handed over and
- * again in tdx_module_update()) always gives the same verdict.
- */
-static struct crypto_shash *tdx_image_get_tfm(void)
-{
-	struct crypto_shash *tfm, *old;
-
-	/* Pairs with the cmpxchg() below: the transform is set up. */
-	tfm = smp_load_acquire(&tdx_image_tfm);
-	if (tfm)
-		return tfm;
-	tfm = crypto_alloc_shash("sha384", 0, 0);
-	if (IS_ERR(tfm))
-		return tfm;
-	old = cmpxchg(&tdx_image_tfm, NULL, tfm);
-	if (old) {
-		/* Another check got there first. */
-		crypto_free_shash(tfm);
-		return old;
-	}
-	return tfm;
-}
-
-static int tdx_image_hash(struct crypto_shash *tfm, const u8 *p, size_t len,
-			  u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
-{
-	SHASH_DESC_ON_STACK(desc, tfm);
-	unsigned int step;
-	int ret;
-
-	desc->tfm = tfm;
-	ret = crypto_shash_init(desc);
-	while (!ret && len) {
-		step = min_t(size_t, len, TDX_IMAGE_HASH_STEP);
-		ret = crypto_shash_update(desc, p, step);
-		p += step;
-		len -= step;
-		cond_resched();
-	}
-	if (!ret)
-		ret = crypto_shash_final(desc, digest);
-	shash_desc_zero(desc);
-	return ret;
-}
-
 /**
- * tdx_image_sha384() - SHA-384 of a buffer, with the kernel's crypto API
+ * tdx_image_sha384() - SHA-384 of a buffer, with the kernel's library
  * @data: the buffer
  * @len: its length
  * @digest: receives the digest
  *
  * Context: process context; may sleep.
- * Return: 0, or a negative errno when the hash could not be computed (no
- * SHA-384 transform could be allocated); @digest is then undefined.
+ * Return: 0.  (Kept an int for the tests' stub, which can fail it.)
  */
 int tdx_image_sha384(const void *data, size_t len,
 		     u8 digest[TDX_SIGSTRUCT_DIGEST_LEN])
 {
-	struct crypto_shash *tfm;
+	struct sha384_ctx ctx;
+	const u8 *p = data;
+	size_t step;
 
 	KUNIT_STATIC_STUB_REDIRECT(tdx_image_sha384, data, len, digest);
 
-	tfm = tdx_image_get_tfm();
-	if (IS_ERR(tfm))
-		return PTR_ERR(tfm);
-	return tdx_image_hash(tfm, data, len, digest);
+	sha384_init(&ctx);
+	while (len) {
+		step = min_t(size_t, len, TDX_IMAGE_HASH_STEP);
+		sha384_update(&ctx, p, step);
+		p += step;
+		len -= step;
+		cond_resched();
+	}
+	sha384_final(&ctx, digest);
+	return 0;
 }
 #endif /* __KERNEL__ */
 

@@ -8,19 +8,19 @@
  * installing modules with a new crypto library.  With the gate no MRTD
  * may be wrong.  With coordination switched off, as upstream merged it,
  * wrong MRTDs must appear: that proves the check can fail.  With only
- * the AVOID_COMPAT_SENSITIVE backstop (upstream's dropped drafts) MRTDs
- * stay right but updates are refused while builds run.
- *
- * The lines starting with "tdx_demo:" are what `make run` shows.
+ * the AVOID_COMPAT_SENSITIVE backstop (upstream's dropped drafts), on a
+ * module that offers UPDATE_COMPAT, MRTDs stay right but updates are
+ * refused while builds run.  Builds take the build hold as KVM's do and
+ * go through upstream's tdh_*() wrappers (tdx_sim_td.c).
  */
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <kunit/test.h>
+#include <asm/tdx.h>
 #include <asm/tdx_update.h>
 
-#include "tdx_update_abi.h"
 #include "update.h"
 #include "tdx_sim.h"
 #include "tdx_sim_td.h"
@@ -44,15 +44,58 @@ struct integrity_run {
 	unsigned int updates;		/* updates that succeeded */
 	unsigned int busy;		/* updates refused with -EBUSY */
 	unsigned int other;		/* updates that failed otherwise */
+	bool compat;			/* modules offer UPDATE_COMPAT */
 };
 
+/*
+ * An image of the default module (the real release 1.5.06, without
+ * UPDATE_COMPAT) with another update and crypto library, and with
+ * UPDATE_COMPAT if the run is about the backstop.
+ */
+static int make_update_image(struct integrity_run *run,
+			     struct tdx_kunit_image *img, u16 update,
+			     u32 crypto_lib_version)
+{
+	struct tdx_sim_module_desc desc;
+
+	tdx_sim_default_module(&desc);
+	desc.update = update;
+	desc.crypto_lib_version = crypto_lib_version;
+	if (run->compat)
+		desc.features0 |= TDX_FEATURES0_UPDATE_COMPAT;
+	img->size = tdx_sim_image_size(2);
+	img->data = kunit_kzalloc(run->test, img->size, GFP_KERNEL);
+	if (!img->data)
+		return -ENOMEM;
+	return tdx_sim_make_image(img->data, &desc, 2);
+}
+
+/* Whether @td's MRTD is right: 0, -EBADMSG if wrong, or why unreadable */
+static int check_mrtd(struct tdx_sim_td *td)
+{
+	u8 mrtd[SHA384_DIGEST_SIZE];
+	int ret = tdx_sim_td_read_mrtd(td, mrtd);
+
+	if (ret)
+		return ret;
+	return memcmp(mrtd, td->expected_mrtd, sizeof(mrtd)) ? -EBADMSG : 0;
+}
+
+/* One TD, with the build hold KVM takes, handed to the TD once it exists */
 static int build_one(struct integrity_run *run, u8 *buf)
 {
 	unsigned int i, n = 1 + get_random_u32_below(MAX_PAGES);
+	struct tdx_build_hold hold = {};
 	struct tdx_sim_td td = {};
 	int ret;
 
-	ret = tdx_sim_td_init(&td, n, false);
+	ret = tdx_build_begin(&hold, false);
+	if (ret)
+		return ret;
+	ret = tdx_sim_td_init(&td, n);
+	if (!ret)
+		tdx_build_hold_move(&td.hold, &hold);
+	tdx_build_end(&hold);
 	for (i = 0; !ret && i < n; i++) {
 		get_random_bytes(buf, 64);
 		memset(buf + 64, i, TDX_PAGE_SIZE - 64);
@@ -64,7 +107,7 @@ static int build_one(struct integrity_run *run, u8 *buf)
 	if (!ret)
 		ret = tdx_sim_td_finalize(&td);
 	if (!ret) {
-		ret = tdx_sim_td_check_mrtd(&td);
+		ret = check_mrtd(&td);
 		atomic_inc(&run->builds);
 		if (ret == -EBADMSG)
 			atomic_inc(&run->wrong);
@@ -97,6 +140,17 @@ static void run_workload(struct kunit *test, struct integrity_run *run,
 	unsigned int attempt;
 	int i, ret;
 
+	/* The backstop needs a module that offers UPDATE_COMPAT: one first. */
+	if (run->compat) {
+		struct tdx_update_request req;
+
+		KUNIT_ASSERT_EQ(test, make_update_image(run, &img, 9, 1), 0);
+		tdx_update_request_init(&req, 10000, false);
+		KUNIT_ASSERT_EQ(test, tdx_module_update(&req, img.data,
+							img.size), 0);
+		KUNIT_ASSERT_TRUE(test, tdx_update_backstop());
+	}
+
 	init_completion(&run->builders_done);
 	atomic_set(&run->running, NR_BUILDERS);
 	for (i = 0; i < NR_BUILDERS; i++)
@@ -108,9 +162,9 @@ static void run_workload(struct kunit *test, struct integrity_run *run,
 
 		msleep(UPDATE_GAP_MS);
 		/* A new crypto library every time. */
-		KUNIT_ASSERT_EQ(test, tdx_kunit_make_image(test, &img,
-							   10 + attempt,
-							   2 + attempt), 0);
+		KUNIT_ASSERT_EQ(test, make_update_image(run, &img,
+							10 + attempt,
+							2 + attempt), 0);
 		tdx_update_request_init(&req, 10000, false);
 		ret = tdx_module_update(&req, img.data, img.size);
 		if (!ret)
@@ -128,14 +182,14 @@ static void run_workload(struct kunit *test, struct integrity_run *run,
 
 static int integrity_init(struct kunit *test)
 {
-	tdx_sim_reset(NULL, 1000);
+	tdx_sim_reset(1000);
 	return 0;
 }
 
 static void integrity_exit(struct kunit *test)
 {
 	tdx_update_set_policy(TDX_POLICY_GATE);
-	tdx_sim_reset(NULL, 1000);
+	tdx_sim_reset(1000);
 }
 
 static void integrity_suite_exit(struct kunit_suite *suite)
@@ -193,7 +247,7 @@ static bool backstop_seen(struct integrity_run *run, unsigned int attempts)
 
 static void backstop_alone_refuses_updates(struct kunit *test)
 {
-	struct integrity_run run = { .test = test };
+	struct integrity_run run = { .test = test, .compat = true };
 
 	tdx_update_set_policy(TDX_POLICY_FAILFAST);
 	run_workload(test, &run, backstop_seen);
