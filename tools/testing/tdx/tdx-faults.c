@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tdx-faults: a fault campaign against runtime TDX module update on 7.3,
- * played in the test VM over the simulated module's fault injection.
+ * tdx-faults: a fault campaign against runtime TDX module update (upstream's
+ * seamldr_install_module() behind the gate), played in the test VM over
+ * the simulated module's fault injection.
  *
  * Each row of rows[] is one case: a fault (leaf, CPU, calls let through,
  * calls failed, completion status) injected into one SEAMCALL of the
@@ -85,6 +86,11 @@
 #define L_MR_EXTEND		16ULL
 #define L_MR_FINALIZE		17ULL
 #define L_MNG_INIT		21ULL
+#define L_VPFLUSHDONE		19ULL
+#define L_KEY_FREEID		20ULL
+#define L_RECLAIM		28ULL
+#define L_CACHE_WB		40ULL
+#define L_WBINVD		41ULL
 #define L_SYS_INIT		33ULL
 #define L_SYS_RD		34ULL
 #define L_LP_INIT		35ULL
@@ -104,6 +110,7 @@
 #define S_EBUSY			0x8000000000000005ULL
 #define S_NO_ENTROPY		0x8000020300000000ULL
 #define S_VMFAILINVALID		0x8000FF00FFFF0000ULL
+#define S_INTERRUPTED		0x8000000300000000ULL
 
 /* sc_retry(): RDRAND_RETRY_LOOPS calls while TDX_RND_NO_ENTROPY */
 #define RETRIES			10
@@ -137,7 +144,7 @@
 #define E_SIZE		"preparing:invalid-file-size"
 #define E_DEAD		"preparing:hw-error"
 
-enum row_kind { R_UPDATE, R_BUILD, R_IMAGE };
+enum row_kind { R_UPDATE, R_BUILD, R_TEARDOWN, R_IMAGE };
 
 /* What the row leaves behind. */
 enum end_state {
@@ -171,13 +178,15 @@ enum image_kind {
  * @status: the status they return
  * @img: the image uploaded (update and image rows)
  * @err: the upload error; build rows: the command that fails, NULL if
- *	the build must succeed
+ *	the build must succeed; teardown rows: NULL (the build succeeds,
+ *	the fault hits when its TD is closed)
  * @end: the state afterwards
  * @rem: num_remaining_updates afterwards, or ANY
  * @fired: faults_fired, or SOME
  * @open: build rows: builds_in_flight while the failed TD is open,
  *	":busy" if a nonblock upload is then refused with device-busy, and
- *	"/" live_tds once it is closed (the two finalized TDs)
+ *	"/" live_tds once it is closed (the two finalized TDs, and the
+ *	row's TD if the module kept it)
  */
 struct row {
 	const char *name;
@@ -208,6 +217,17 @@ struct row {
 #define BLD(_n, _l, _s, _t, _st, _cmd, _open, _f)			\
 	{ .name = _n, .kind = R_BUILD, .leaf = _l, .cpu = ANY_CPU,	\
 	  .skip = _s, .times = _t, .status = _st, .err = _cmd,		\
+	  .end = OLD, .rem = RESET_UPDATES, .fired = _f, .open = _open }
+
+/*
+ * A teardown fault: the TD is built and finalized with the fault armed
+ * (no build issues these leaves), and it hits when the TD is closed.
+ * As KVM, the stand-in leaks what the module keeps; the hold is back
+ * either way and the module runs on.
+ */
+#define TDN(_n, _l, _s, _t, _st, _open, _f)				\
+	{ .name = _n, .kind = R_TEARDOWN, .leaf = _l, .cpu = ANY_CPU,	\
+	  .skip = _s, .times = _t, .status = _st, .err = NULL,		\
 	  .end = OLD, .rem = RESET_UPDATES, .fired = _f, .open = _open }
 
 /*
@@ -405,6 +425,29 @@ static const struct row rows[] = {
 	BLD("MR.FINALIZE entropy x2 (retried)", L_MR_FINALIZE, 0, 2,
 	    S_NO_ENTROPY, NULL, "0/2", 2),
 	/*
+	 * Teardown, as KVM's: VPFLUSHDONE, CACHE.WB on one CPU per package
+	 * (resumed while interrupted), KEY.FREEID, then PAGE.RECLAIM of
+	 * the private pages, the TDCS pages and the TDR, PAGE.WBINVD of
+	 * the TDR.  Before the HKID is free a failure leaks the whole TD
+	 * (a failed write-back makes FREEID fail in the module); a page
+	 * left unreclaimed keeps the TDR, and so the TD, in the module; a
+	 * failed WBINVD leaks the TDR page only.
+	 */
+	TDN("MNG.VPFLUSHDONE operand-invalid", L_VPFLUSHDONE, 0, ALWAYS,
+	    S_OPERAND_INVALID, "0/3", 1),
+	TDN("PHYMEM.CACHE.WB operand-invalid", L_CACHE_WB, 0, ALWAYS,
+	    S_OPERAND_INVALID, "0/3", SOME),
+	TDN("PHYMEM.CACHE.WB interrupted x2 (resumed)", L_CACHE_WB, 0, 2,
+	    S_INTERRUPTED, "0/2", 2),
+	TDN("MNG.KEY.FREEID operand-busy", L_KEY_FREEID, 0, ALWAYS,
+	    S_OPERAND_BUSY, "0/3", 1),
+	TDN("PHYMEM.PAGE.RECLAIM always", L_RECLAIM, 0, ALWAYS,
+	    S_OPERAND_INVALID, "0/3", SOME),
+	TDN("PHYMEM.PAGE.RECLAIM first page once", L_RECLAIM, 0, 1,
+	    S_OPERAND_BUSY, "0/3", 1),
+	TDN("PHYMEM.PAGE.WBINVD operand-invalid", L_WBINVD, 0, ALWAYS,
+	    S_OPERAND_INVALID, "0/2", 1),
+	/*
 	 * Images: format errors are refused in prepare, before any
 	 * SEAMCALL (the order of the image checks; a wrong length is
 	 * invalid-file-size), among them the sigstruct-less and
@@ -507,7 +550,9 @@ static const struct name leaf_names[] = {
 	{ L_SYS_INIT, "SYS.INIT" }, { L_SYS_RD, "SYS.RD" },
 	{ L_LP_INIT, "LP.INIT" }, { L_SHUTDOWN, "SHUTDOWN" },
 	{ L_SYS_UPDATE, "SYS.UPDATE" }, { L_INFO, "SEAMLDR.INFO" },
-	{ L_INSTALL, "SEAMLDR.INSTALL" }, { 0, NULL },
+	{ L_INSTALL, "SEAMLDR.INSTALL" }, { L_VPFLUSHDONE, "MNG.VPFLUSHDONE" },
+	{ L_KEY_FREEID, "MNG.KEY.FREEID" }, { L_RECLAIM, "PAGE.RECLAIM" },
+	{ L_CACHE_WB, "CACHE.WB" }, { L_WBINVD, "PAGE.WBINVD" }, { 0, NULL },
 };
 
 static const struct name status_names[] = {
@@ -518,7 +563,8 @@ static const struct name status_names[] = {
 	{ S_EBADPARAM, "EBADPARAM" }, { S_EBADSIG, "EBADSIG" },
 	{ S_ENOSPC, "ENOSPC" }, { S_EBUSY, "EBUSY" },
 	{ S_NO_ENTROPY, "RND_NO_ENTROPY" },
-	{ S_VMFAILINVALID, "VMFAILINVALID" }, { 0, NULL },
+	{ S_VMFAILINVALID, "VMFAILINVALID" },
+	{ S_INTERRUPTED, "INTERRUPTED_RESUMABLE" }, { 0, NULL },
 };
 
 static const char *name_of(const struct name *names, unsigned long long val)
@@ -562,7 +608,7 @@ static bool end_dead(enum end_state end)
 /* The outcome a row expects, in the form observations are printed. */
 static void expected_err(const struct row *r, char *buf, size_t len)
 {
-	if (r->kind != R_BUILD)
+	if (r->kind != R_BUILD && r->kind != R_TEARDOWN)
 		snprintf(buf, len, "%s", r->err);
 	else if (r->err)
 		snprintf(buf, len, "%s:EIO:%#llx", r->err, r->status);
@@ -934,7 +980,8 @@ static bool setup_row(unsigned int n, const struct row *r,
 }
 
 /* The build row's action: a third TD, and its hold while still open. */
-static void build_row(unsigned int n, struct vm_td *td, struct obs *o)
+static void build_row(unsigned int n, const struct row *r, struct vm_td *td,
+		      struct obs *o)
 {
 	const char *cmd;
 	long builds;
@@ -950,8 +997,10 @@ static void build_row(unsigned int n, struct vm_td *td, struct obs *o)
 	else
 		snprintf(o->err, sizeof(o->err), "%s:%s", cmd,
 			 strerror(-ret));
-	o->fired = vm_sim_long("faults_fired");
-	vm_sim_write("fault", "clear");
+	if (r->kind == R_BUILD) {
+		o->fired = vm_sim_long("faults_fired");
+		vm_sim_write("fault", "clear");
+	}
 
 	builds = vm_read_long(VM_HOST_DIR "builds_in_flight");
 	snprintf(o->open, sizeof(o->open), "%ld", builds);
@@ -962,7 +1011,11 @@ static void build_row(unsigned int n, struct vm_td *td, struct obs *o)
 			 strcmp(err, E_BUSY) ? err : "busy");
 	}
 	vm_td_close(td);
-	/* Closed, the failed TD is gone from the module too. */
+	if (r->kind == R_TEARDOWN) {
+		o->fired = vm_sim_long("faults_fired");
+		vm_sim_write("fault", "clear");
+	}
+	/* Closed, the TD is gone from the module too, unless it kept it. */
 	snprintf(o->open + strlen(o->open), sizeof(o->open) - strlen(o->open),
 		 "/%ld", vm_sim_long("live_tds"));
 }
@@ -1023,8 +1076,8 @@ static void run_row(unsigned int n, const struct row *r, struct obs *o)
 		}
 	}
 
-	if (r->kind == R_BUILD) {
-		build_row(n, &tds[2], o);
+	if (r->kind == R_BUILD || r->kind == R_TEARDOWN) {
+		build_row(n, r, &tds[2], o);
 	} else {
 		upload(r->kind == R_IMAGE ? &img : &img_new, false, o->err,
 		       sizeof(o->err));
