@@ -30,8 +30,8 @@
  * @lock: kvm->lock
  * @vcpu_mutex: each vCPU's vcpu->mutex, taken after @lock
  * @slots_lock: kvm->slots_lock, taken after the vCPU mutexes
- * @td: the TD; changed with all three held (INIT_MEM_REGION: one vCPU
- *	mutex and @slots_lock, as a vCPU ioctl), or at release
+ * @td: the TD; changed with all three held (every command that changes
+ *	it takes them, as tdx_vm_state_guard does), or at release
  * @inited: INIT_VM succeeded
  *
  * The locks are KVM's, in KVM's order.  INIT_VM takes its build hold
@@ -263,13 +263,12 @@ static long td_ioctl(struct file *file, unsigned int ioc, unsigned long arg)
 		ret = td_vm_ioctl(file, vm, &cmd);
 		break;
 	case TDX_TD_INIT_MEM_REGION:
-		/* kvm_vcpu_ioctl() takes vcpu->mutex, then slots_lock. */
-		if (mutex_lock_killable(&vm->vcpu_mutex[0]))
-			return -EINTR;
-		mutex_lock(&vm->slots_lock);
+		/* tdx_vcpu_unlocked_ioctl(): the same locks as a VM ioctl. */
+		ret = td_vm_lock_all(vm);
+		if (ret)
+			return ret;
 		ret = td_init_mem_region(vm, &cmd);
-		mutex_unlock(&vm->slots_lock);
-		mutex_unlock(&vm->vcpu_mutex[0]);
+		td_vm_unlock_all(vm);
 		break;
 	case TDX_TD_GET_MRTD:
 		if (mutex_lock_killable(&vm->lock))

@@ -1617,9 +1617,9 @@ TEST_F_TIMEOUT(tdx, queued_build_runs_after_update, 90)
 /*
  * An INIT_VM that waits for a pending update holds none of its VM's
  * locks (KVM takes the build hold before kvm->lock): the VM's other
- * ioctls answer at once meanwhile, a VM ioctl (GET_MRTD, under
- * kvm->lock), a vCPU ioctl (INIT_MEM_REGION, under vcpu->mutex and
- * slots_lock) and FINALIZE_VM (under all of them).
+ * ioctls answer at once meanwhile: GET_MRTD (under kvm->lock), and
+ * INIT_MEM_REGION and FINALIZE_VM (under all of them, as KVM's
+ * tdx_vm_state_guard).
  */
 TEST_F_TIMEOUT(tdx, other_ioctls_while_init_vm_waits, 90)
 {
