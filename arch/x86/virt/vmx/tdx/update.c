@@ -74,9 +74,12 @@ static int run_update(const u8 *image, size_t size, bool *dead)
 		return ret;
 	}
 	if (ret) {
-		pr_err("update failed (%d); %s\n", ret,
-		       *dead ? "no TDX module runs, TDX is unusable until reboot" :
-			       "the old module still runs");
+		if (*dead)
+			pr_err("update failed (%d); TDX is unusable until reboot: no module runs, or the new one's version or features could not be read\n",
+			       ret);
+		else
+			pr_err("update failed (%d); the old module still runs\n",
+			       ret);
 		return ret;
 	}
 	pr_info("module updated from " TDX_VERSION_FMT " to " TDX_VERSION_FMT "\n",
