@@ -740,12 +740,12 @@ static int probe(struct result *res)
 		return -1;
 	}
 	/*
-	 * "unsupported" may only mean that no module answered yet (on
-	 * hardware, TDX is initialized when KVM first asks): the kernel
-	 * probes again when the upload starts, so let it decide.
+	 * "unsupported": the running module cannot be updated at runtime,
+	 * or the P-SEAMLDR cannot be called.  The kernel refuses the upload
+	 * and the outcome says so; let it decide.
 	 */
 	if (!state_err && !strcmp(state, "unsupported"))
-		info("update_state reads unsupported; the kernel checks the module again");
+		info("update_state reads unsupported; the kernel will likely refuse the update");
 
 	if (!read_fw("status", status, sizeof(status)) &&
 	    strcmp(status, "idle")) {
@@ -836,10 +836,11 @@ static void restore_settings(struct saved_settings *saved)
 }
 
 /*
- * The driver only acts on a cancel once the update is waiting for TD builds;
- * one written before, while the image is being prepared, is dropped.  So the
- * cancel is written on every poll until it has been written in update_state
- * "waiting", or the update is past the point of no return ("updating").
+ * The driver acts on a cancel from the start of prepare until the point of
+ * no return; one written before, while the firmware loader still receives
+ * the image, finds nothing to call off.  So the cancel is written on every
+ * poll until it has been written in update_state "waiting", or the update
+ * is past the point of no return ("updating").
  */
 static void deliver_cancel(const char *state)
 {
