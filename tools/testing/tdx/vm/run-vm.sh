@@ -19,7 +19,9 @@ console=$outdir/console.log
 output=$outdir/$run.out
 : > "$output"
 
-timeout "$limit" qemu-system-x86_64 -nodefaults -m 2048 -smp 2 \
+# The Makefile's QEMU_MACHINE: a PC without the PS/2 controller.
+timeout "$limit" qemu-system-x86_64 -nodefaults -machine pc,i8042=off \
+	-m 2048 -smp 2 \
 	${QEMU_CPU:+-cpu "$QEMU_CPU"} -accel "$accel" -bios qboot.rom -no-reboot -nographic \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 kunit.enable=0 panic=-1 tdx.run=$run${opts:+ tdx.opts=$opts}" \
