@@ -57,13 +57,20 @@ QEMU_CPU := max
 # unannotated accesses from atkbd's probe race with its interrupt handler,
 # which KCSAN reports at random.  run-vm.sh boots the same machine.
 QEMU_MACHINE := pc,i8042=off
+# Without the controller the kernel cannot reset the machine through it,
+# and this PC's FADT (ACPI 1.0) has no reset register: the kernel's
+# fallbacks end in a jump to the BIOS, which does not always come back.
+# A triple fault resets it at once, and -no-reboot turns that into
+# QEMU's exit.  run-vm.sh passes the same.
+VM_KERNEL_ARGS := reboot=t
 # kunit.py asks QEMU for KVM first; the wrapper keeps it to ACCEL.
 KUNIT = cd $(SRC) && PATH=$(TDX)/vm/kunit-qemu:$$PATH \
 	TDX_QEMU_ACCEL=$(ACCEL) python3 tools/testing/kunit/kunit.py
 KBUILD_ARGS = --arch=x86_64 --build_dir=$(KOUT) --kunitconfig=$(KCONFIG) \
 	      --jobs=$(JOBS)
 KUNIT_ARGS = $(KBUILD_ARGS) --timeout=$(KUNIT_TIMEOUT) \
-	     --qemu_args='-machine $(QEMU_MACHINE) -smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)'
+	     --qemu_args='-machine $(QEMU_MACHINE) -smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)' \
+	     --kernel_args=$(VM_KERNEL_ARGS)
 
 USER_OUT := $(B)/user
 # tdx_blob.h hashes module pages with the selftests' sha384.c in userspace.
@@ -284,7 +291,7 @@ shell: kernel $(VM)/initramfs.cpio.gz
 	@qemu-system-x86_64 -nodefaults -machine $(QEMU_MACHINE) -m 2048 \
 		-smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL) -bios qboot.rom -no-reboot -nographic \
 		-kernel $(BZIMAGE) -initrd $(VM)/initramfs.cpio.gz \
-		-append "console=ttyS0 kunit.enable=0 panic=-1 quiet tdx.run=shell" \
+		-append "console=ttyS0 kunit.enable=0 panic=-1 $(VM_KERNEL_ARGS) quiet tdx.run=shell" \
 		-serial mon:stdio -serial null
 
 # ---- Reliability: stress and the VM fuzzer, alone and at full length ----
@@ -362,7 +369,7 @@ check-kasan: tree $(VM)/initramfs.cpio.gz $(KASAN_CONFIG)
 		--kunitconfig=$(KASAN_CONFIG) --jobs=$(JOBS) \
 		--timeout=$(KUNIT_TIMEOUT) \
 		--qemu_args='-machine $(QEMU_MACHINE) -smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)' \
-		--json=$(KASAN_OUT)/kunit.json $(SUITE) \
+		--kernel_args=$(VM_KERNEL_ARGS) --json=$(KASAN_OUT)/kunit.json $(SUITE) \
 		> $(KASAN_OUT)/kunit.out 2>&1; rc=$$?; \
 	grep -E '^\[..:..:..\] (Elapsed|Testing complete)' \
 		$(KASAN_OUT)/kunit.out || true; \

@@ -19,12 +19,17 @@ console=$outdir/console.log
 output=$outdir/$run.out
 : > "$output"
 
+# reboot=t: the Makefile's VM_KERNEL_ARGS, a reset by triple fault,
+# which -no-reboot turns into QEMU's exit.
+cmdline="console=ttyS0 kunit.enable=0 panic=-1 reboot=t tdx.run=$run"
+cmdline+=${opts:+ tdx.opts=$opts}
+
 # The Makefile's QEMU_MACHINE: a PC without the PS/2 controller.
 timeout "$limit" qemu-system-x86_64 -nodefaults -machine pc,i8042=off \
 	-m 2048 -smp 2 \
 	${QEMU_CPU:+-cpu "$QEMU_CPU"} -accel "$accel" -bios qboot.rom -no-reboot -nographic \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 kunit.enable=0 panic=-1 tdx.run=$run${opts:+ tdx.opts=$opts}" \
+	-append "$cmdline" \
 	-serial "file:$console" -serial "file:$output" -monitor none \
 	</dev/null >/dev/null 2>&1
 qemu_rc=$?
