@@ -51,24 +51,25 @@
  * request), and joined, how many of those builds began after the
  * request.  And once, the in-kernel cost of a build hold when no update
  * is pending: tdx_sim_bench's begin/end pair beside an uncontended mutex
- * pair.  Percentiles are nearest-rank: with 13 updates a point, p99 is
- * the maximum.
+ * pair.  Percentiles are nearest-rank: with N = 30 updates a point, p99
+ * is the maximum, and p50 the 15th.
  *
- * Defaults, chosen so that the whole sweep runs in 10-15 minutes:
+ * Defaults, chosen so that the whole sweep runs in about 20 minutes:
  * L = 300 ms in 4 pages, so that a build is mostly the pauses of its
  * VMM, and much longer than an update, which then weighs little in the
  * bound; T = 300 ms, so one builder is in its update-sensitive section
  * about half of the time and failfast finds windows at low loads but
  * not at high ones; D = 2000 ms, about 7 L: the gate needs about L,
  * failfast gets dozens of tries; R = 50 ms, the retry period of the
- * userspace of the dropped failfast drafts; U = 2000 ms: an update that
- * uses up its deadline delays the next request, none ever overlap; 25 s
- * per point, 13 updates.  The sweep is 1 2 4 8 16 32 64 builders, then
- * 64 builders with zero think time, where builds always overlap.
+ * userspace of the dropped failfast drafts; U = 1000 ms, a request every
+ * second, or at once after an update that took longer (updates never
+ * overlap); N = 30 updates a point, so that one slow update is not the
+ * whole tail, within S = 150 s.  The sweep is 1 2 4 8 16 32 64 builders,
+ * then 64 builders with zero think time, where builds always overlap.
  *
  * Usage: tdx-bench [--loads B[/T] ...] [--build-ms L] [--pages P]
  *		    [--think-ms T] [--update-ms U] [--deadline-ms D]
- *		    [--retry-ms R] [--seconds S] [--pairs N]
+ *		    [--retry-ms R] [--updates N] [--seconds S] [--pairs N]
  *		    [--policies NAME ...]
  *
  * Lists take blank-, comma- or colon-separated values, in one argument
@@ -112,15 +113,16 @@ static struct {
 	unsigned int nr_loads;
 	bool policy[NR_POLICIES];
 	unsigned int build_ms, pages, think_ms, update_ms, deadline_ms;
-	unsigned int retry_ms, seconds, pairs;
+	unsigned int retry_ms, updates, seconds, pairs;
 } opt = {
 	.build_ms = 300,
 	.pages = 4,
 	.think_ms = 300,
-	.update_ms = 2000,
+	.update_ms = 1000,
 	.deadline_ms = 2000,
 	.retry_ms = 50,
-	.seconds = 25,
+	.updates = 30,
+	.seconds = 150,
 	.pairs = 2000000,
 };
 
@@ -286,6 +288,7 @@ static const struct {
 	{ "--update-ms", &opt.update_ms, 1, 600000 },
 	{ "--deadline-ms", &opt.deadline_ms, 1, 3600000 },
 	{ "--retry-ms", &opt.retry_ms, 1, 60000 },
+	{ "--updates", &opt.updates, 1, 100000 },
 	{ "--seconds", &opt.seconds, 1, 86400 },
 	{ "--pairs", &opt.pairs, 0, 100000000 },
 };
@@ -295,7 +298,8 @@ static int bad_args(void)
 	fprintf(stderr,
 		"usage: tdx-bench [--loads B[/T] ...] [--build-ms L] [--pages P]\n"
 		"\t[--think-ms T] [--update-ms U] [--deadline-ms D] [--retry-ms R]\n"
-		"\t[--seconds S] [--pairs N (0: skip)] [--policies NAME ...]\n");
+		"\t[--updates N] [--seconds S] [--pairs N (0: skip)]\n"
+		"\t[--policies NAME ...]\n");
 	return 2;
 }
 
@@ -666,7 +670,7 @@ static int run_point(int policy, unsigned int builders, unsigned int think)
 	struct point pt = {
 		.policy = policy, .builders = builders, .think_ms = think,
 	};
-	size_t max_ups = (size_t)opt.seconds * 1000 / opt.update_ms + 1;
+	size_t max_ups = opt.updates;
 	double start, warm, end;
 	unsigned int i, started = 0;
 	int ret;
@@ -701,13 +705,17 @@ static int run_point(int policy, unsigned int builders, unsigned int think)
 		if (ret)
 			break;
 	}
-	/* Past the builders' spread start: every update sees steady state. */
+	/*
+	 * Past the builders' spread start: every update sees steady state.
+	 * An update that takes longer than U delays the next request; S
+	 * caps the point's length.
+	 */
 	warm = start + opt.build_ms + 2 * think;
 	end = warm + opt.seconds * 1000.0;
 	for (i = 0; !ret && i < max_ups; i++) {
 		double at = warm + (double)i * opt.update_ms;
 
-		if (at >= end)
+		if (at >= end || vm_now_ms() >= end)
 			break;
 		sleep_until(at);
 		ret = update_one(&pt, &pt.ups[pt.nr_ups]);
@@ -824,9 +832,9 @@ int main(int argc, char **argv)
 	}
 	printf("bench: config loads=%s build_ms=%u pages=%u think_ms=%u ",
 	       list, opt.build_ms, opt.pages, opt.think_ms);
-	printf("update_ms=%u deadline_ms=%u retry_ms=%u seconds=%u pairs=%u\n",
-	       opt.update_ms, opt.deadline_ms, opt.retry_ms, opt.seconds,
-	       opt.pairs);
+	printf("update_ms=%u deadline_ms=%u retry_ms=%u updates=%u ",
+	       opt.update_ms, opt.deadline_ms, opt.retry_ms, opt.updates);
+	printf("seconds=%u pairs=%u\n", opt.seconds, opt.pairs);
 	vm_read(VM_HOST_DIR "update_mode", mode, sizeof(mode));
 	vm_read(VM_HOST_DIR "update_timeout_ms", timeout, sizeof(timeout));
 
