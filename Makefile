@@ -91,12 +91,14 @@ STRESS_SECONDS ?= 300
 VMFUZZ_SECONDS ?= 120
 CHECK_STRESS_SECONDS ?= 60
 CHECK_VMFUZZ_SECONDS ?= 30
-CHECK_VM_RUNS := demo demo-nogate faults \
+# The run "release" boots with RELEASE_QEMU_CPU, the others with QEMU_CPU.
+CHECK_VM_RUNS = demo demo-nogate faults release:$(RELEASE_PICK) \
 		 stress:--seconds,$(CHECK_STRESS_SECONDS) \
 		 vmfuzz:--seconds,$(CHECK_VMFUZZ_SECONDS)
-VM_SUMMARY := ^(NOT )?(VERIFIED|SHOWN)|^\# faults:|^(stress|fuzz): (PASS|FAIL|builds finalized|MRTDs|kills|updates ok|device operations [0-9]|gate left closed)
+VM_SUMMARY := ^(NOT )?(VERIFIED|SHOWN)|^not ok |^\# faults:|^(stress|fuzz): (PASS|FAIL|builds finalized|MRTDs|kills|updates ok|device operations [0-9]|gate left closed)
 STATIC_CFLAGS := -O2 -g -Wall -Wextra -Werror -static -pthread
 VM_PROGS := $(VM)/bin/tdx-sim-mkimage $(VM)/bin/tdx-upstream-check \
+	    $(VM)/bin/tdx-release-check \
 	    $(VM)/bin/tdx-module-update $(VM)/bin/tdx-demo \
 	    $(VM)/bin/tdx_update_test $(VM)/bin/tdx-stress $(VM)/bin/tdx-faults \
 	    $(VM)/bin/tdx-bench
@@ -152,12 +154,30 @@ $(USER_OUT)/image-check-test: $(TDX)/image-check-test.c \
 	@mkdir -p $(USER_OUT)
 	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
-$(USER_OUT)/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
+# The operator's tool reads release directories and converts their files
+# with the kernel's own image checks (update_image.c).
+CLI_DIR := $(REPO)/tools/tdx
+CLI_SRC := $(CLI_DIR)/tdx-module-update.c $(CLI_DIR)/tdx-release.c \
+	   $(CLI_DIR)/tdx-json.c $(REPO)/arch/x86/virt/vmx/tdx/update_image.c \
+	   $(SELFTESTS)/sha384.c
+CLI_DEPS := $(CLI_SRC) $(CLI_DIR)/tdx-release.h $(CLI_DIR)/tdx-json.h \
+	    $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h $(SELFTESTS)/sha384.h
+$(USER_OUT)/tdx-module-update: $(CLI_DEPS)
 	@mkdir -p $(USER_OUT)
-	gcc $(USER_CFLAGS) -o $@ $<
+	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(CLI_SRC)
+
+# The kernel's image checks as a program: judges what the tool writes
+# (--sim: also the simulated P-SEAMLDR's checks).
+$(USER_OUT)/test-image-check: $(CLI_DIR)/test-image-check.c \
+			      $(REPO)/arch/x86/virt/vmx/tdx/update_image.c \
+			      $(REPO)/arch/x86/virt/vmx/tdx/tdx_blob.h \
+			      $(TDX)/tdx_sim_image.h \
+			      $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h
+	@mkdir -p $(USER_OUT)
+	gcc $(USER_CFLAGS) $(USER_CPPFLAGS) -o $@ $(filter %.c,$^)
 
 user: $(USER_OUT)/tdx-sim-mkimage $(USER_OUT)/image-check-test \
-      $(USER_OUT)/tdx-module-update
+      $(USER_OUT)/tdx-module-update $(USER_OUT)/test-image-check
 
 # ---- The VM's programs ----
 # busybox, the image maker, the checks of upstream's own TDX init and
@@ -171,9 +191,9 @@ $(VM)/bin/tdx-%: $(TDX)/tdx-%.c $(VMLIB_DEPS)
 	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -I$(TDX)/uapi -I$(SELFTESTS) \
 		-o $@ $< $(VMLIB_SRC) -lm
 
-$(VM)/bin/tdx-module-update: $(REPO)/tools/tdx/tdx-module-update.c
+$(VM)/bin/tdx-module-update: $(CLI_DEPS)
 	@mkdir -p $(VM)/bin
-	gcc $(STATIC_CFLAGS) -o $@ $<
+	gcc $(STATIC_CFLAGS) $(USER_CPPFLAGS) -o $@ $(CLI_SRC)
 
 $(VM)/bin/tdx-demo: $(TDX)/tdx-demo.c $(SELFTESTS)/sha384.c $(SELFTESTS)/sha384.h \
 		    $(TDX)/tdx_sim_image.h $(TDX)/uapi/tdx_td_test.h
@@ -197,11 +217,33 @@ $(VM)/bin/tdx-upstream-check: $(TDX)/vm/upstream-check.sh
 	@mkdir -p $(VM)/bin
 	install -m 755 $< $@
 
+$(VM)/bin/tdx-release-check: $(TDX)/vm/release-check.sh
+	@mkdir -p $(VM)/bin
+	install -m 755 $< $@
+
+# Release directories laid out as Intel publishes them, with modules the
+# simulated P-SEAMLDR accepts, for the VM run "release" (see
+# vm/release-check.sh).  For the simulator's 1.5.06 under P-SEAMLDR
+# 1.5.02, sim/ has 1.5.08 to load on a CPU with RELEASE_CPUID (stepping
+# aside), which the run's QEMU CPU is; other/ lists other CPUs only.
+RELEASE_CPUID := 0x806f8
+RELEASE_OTHER_CPUID := 0x606a6
+RELEASE_SPECS := 1.5.07 1.5.08:files=separate,cpus=stepping 1.5.09:cpus=other
+RELEASE_PICK := 1.5.08
+# family 6, model 0x8f, stepping 8: CPUID.1.EAX 0x806f8
+RELEASE_QEMU_CPU := $(QEMU_CPU),family=6,model=143,stepping=8
+$(VM)/releases: $(CLI_DIR)/mk-release-dir.py
+	@rm -rf $@
+	python3 $< --sim --cpu $(RELEASE_CPUID) $@/sim $(RELEASE_SPECS) \
+		> /dev/null
+	python3 $< --sim --cpu $(RELEASE_OTHER_CPUID) $@/other \
+		$(RELEASE_SPECS) > /dev/null
+
 vm-progs: $(VM_PROGS)
 
 $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
-			 $(TDX)/vm/motd
-	$(TDX)/vm/mkinitramfs.sh $@ $(VM_PROGS)
+			 $(TDX)/vm/motd $(VM)/releases
+	$(TDX)/vm/mkinitramfs.sh -d $(VM)/releases:releases $@ $(VM_PROGS)
 
 # ---- make check ----
 # Its time, from the start of make to the verdict, against its bounds:
@@ -210,17 +252,22 @@ $(VM)/initramfs.cpio.gz: $(VM_PROGS) $(TDX)/vm/init $(TDX)/vm/mkinitramfs.sh \
 MAKE_T0 := $(shell date +%s)
 CHECK_BOUND_FRESH_S := 1500
 CHECK_BOUND_INCR_S := 240
-# In userspace the image checks and the CLI's tests (a faked sysfs);
-# KUnit; then in the VM upstream's TDX init and update against the
-# simulated module, the selftests, the demo with and without the gate,
-# the fault campaign, stress and VM fuzz; judge every log.
+# In userspace the image checks, and the CLI's tests (a faked sysfs,
+# release directories) alongside the rest; KUnit; then in the VM
+# upstream's TDX init and update against the simulated module, the
+# selftests, the demo with and without the gate, the fault campaign, a
+# release directory, stress and VM fuzz; judge every log.
 check: tree user $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
 	@$(USER_OUT)/image-check-test $(USER_OUT)/tdx-sim-mkimage \
 		$(USER_OUT)/scratch.img > $(USER_OUT)/image-check.tap || true
-	@bash $(REPO)/tools/tdx/test-cli.sh $(USER_OUT)/tdx-module-update \
-		> $(USER_OUT)/cli.tap 2> $(USER_OUT)/cli.err || true
 	@start=$$(date +%s); \
+	{ bash $(CLI_DIR)/test-cli.sh $(USER_OUT)/tdx-module-update \
+		> $(USER_OUT)/cli.tap 2> $(USER_OUT)/cli.err; \
+	  TDX_SIM_MKIMAGE=$(USER_OUT)/tdx-sim-mkimage \
+	  bash $(CLI_DIR)/test-release.sh $(USER_OUT)/tdx-module-update \
+		$(USER_OUT)/test-image-check > $(USER_OUT)/release.tap \
+		2> $(USER_OUT)/release.err; } & clitests=$$!; \
 	rm -f $(KOUT)/test.log $(B)/kunit.json; \
 	$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/kunit.json $(SUITE) \
 		> $(B)/kunit.out 2>&1; rc=$$?; \
@@ -243,7 +290,9 @@ check: tree user $(VM)/initramfs.cpio.gz
 	logs=; \
 	for r in $(CHECK_VM_RUNS); do \
 		n=$$((n + 1)); name=$${r%%:*}; opts=$${r#"$$name"}; \
-		if QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
+		cpu='$(QEMU_CPU)'; \
+		[ $$name != release ] || cpu='$(RELEASE_QEMU_CPU)'; \
+		if QEMU_CPU=$$cpu $(TDX)/vm/run-vm.sh $(BZIMAGE) \
 			$(VM)/initramfs.cpio.gz $$name $(VM)/check-$$name \
 			$(VM_TIMEOUT) $(ACCEL) "$${opts#:}"; \
 		then echo "ok $$n $$name"; else echo "not ok $$n $$name"; fi \
@@ -252,6 +301,7 @@ check: tree user $(VM)/initramfs.cpio.gz
 			cut -c1-76; \
 		logs="$$logs $(VM)/check-$$name/console.log"; \
 	done; \
+	wait $$clitests; \
 	cat $(KOUT)/test.log $(VM)/upstream/console.log \
 		$(VM)/out/console.log $$logs > $(B)/console-all.log; \
 	all=$$(( $$(date +%s) - $(MAKE_T0) )); \
@@ -260,9 +310,9 @@ check: tree user $(VM)/initramfs.cpio.gz
 		"fresh clone, $(CHECK_BOUND_INCR_S) s after a one-file change)"; \
 	python3 $(TDX)/check-log.py $(B)/console-all.log $(B)/kunit.json \
 		$(USER_OUT)/image-check.tap $(USER_OUT)/cli.tap \
-		$(VM)/upstream/upstream.out \
+		$(USER_OUT)/release.tap $(VM)/upstream/upstream.out \
 		$(VM)/out/selftests.out $(VM)/runs.tap \
-		$(VM)/check-faults/faults.out
+		$(VM)/check-faults/faults.out $(VM)/check-release/release.out
 
 kunit: check
 

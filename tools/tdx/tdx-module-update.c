@@ -25,8 +25,17 @@
  * until the kernel reports the final outcome, so that the device-wide
  * settings changed by --nonblock and --timeout are always restored.
  *
+ * Given a directory instead of an image, the tool works with Intel's
+ * published TDX module releases (tdx-release.c): it picks the newest
+ * release that can replace the running module without losing the TDs, or
+ * the one named, converts it to the kernel's 0x200 image in memory and
+ * uploads that.  --list and --plan show the choice without uploading,
+ * --convert writes the image to a file.
+ *
  * Plain C11 + POSIX, no libraries beyond libc, so that it can be linked
- * statically and run in a minimal (busybox) system.
+ * statically and run in a minimal (busybox) system.  The image checks are
+ * the kernel's own (update_image.c, and the selftests' sha384.c), linked
+ * in.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -45,6 +54,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#if __has_include("cpuid.h")
+#include <cpuid.h>
+#endif
+
+#include "tdx-release.h"
 
 #define PROG			"tdx-module-update"
 #define FW_DIR			"/sys/class/firmware/tdx_module"
@@ -83,6 +98,20 @@ enum outcome {
 	OUT_NO_UPDATES		= 11,
 	OUT_IO_ERROR		= 12,
 	OUT_LOCKED		= 13,
+	/* Release directories */
+	OUT_NOTHING_LOADABLE	= 14,
+	OUT_BAD_RELEASE_DIR	= 15,
+	/* Release files that cannot be converted, one code per rule */
+	OUT_TRUNCATED		= 20,
+	OUT_BAD_SIGNATURE	= 21,
+	OUT_BAD_VERSION		= 22,
+	OUT_BAD_CHECKSUM	= 23,
+	OUT_LENGTH_MISMATCH	= 24,
+	OUT_BAD_LAYOUT		= 25,
+	OUT_TOO_LARGE		= 26,
+	OUT_RESERVED		= 27,
+	OUT_BAD_SIGSTRUCT	= 28,
+	OUT_IMAGE_CHECK		= 29,
 };
 
 static const struct {
@@ -129,6 +158,40 @@ static const struct {
 	  "another upload holds " LOCK_FILE "\n"
 	  "(another tdx-module-update, or flock(1));\n"
 	  "nothing was touched, retry when it has ended" },
+	{ OUT_NOTHING_LOADABLE, "nothing loadable",
+	  "no release in DIR can replace the running\n"
+	  "module keeping the TDs (or not the one named\n"
+	  "with --version); the message says why" },
+	{ OUT_BAD_RELEASE_DIR, "bad release directory",
+	  "DIR has no " REL_MAPPING_FILE ", or it is not\n"
+	  "valid JSON or lacks a required field" },
+	{ OUT_TRUNCATED, "truncated",
+	  "shorter than its header, or than the length\n"
+	  "its header gives" },
+	{ OUT_BAD_SIGNATURE, "bad signature",
+	  "no \"TDX-BLOB\" signature: not a module blob" },
+	{ OUT_BAD_VERSION, "unknown version",
+	  "a blob header version other than 0x100, 0x200" },
+	{ OUT_BAD_CHECKSUM, "bad checksum",
+	  "the 16-bit words of a 0x100 blob do not sum\n"
+	  "to 0: it is corrupt" },
+	{ OUT_LENGTH_MISMATCH, "length mismatch",
+	  "longer than its header says" },
+	{ OUT_BAD_LAYOUT, "bad module layout",
+	  "the module offset is not 8 KiB plus whole\n"
+	  "pages, or the module is empty or not whole\n"
+	  "4 KiB pages" },
+	{ OUT_TOO_LARGE, "module too large",
+	  "more than 496 module pages" },
+	{ OUT_RESERVED, "reserved not zero",
+	  "a reserved byte of the blob is not zero" },
+	{ OUT_BAD_SIGSTRUCT, "bad sigstruct",
+	  "the sigstruct is not 2048 bytes, or its list\n"
+	  "of CPUs does not fit in it" },
+	{ OUT_IMAGE_CHECK, "image check failed",
+	  "the kernel's image check refuses the result,\n"
+	  "e.g. the module does not match its sigstruct's\n"
+	  "digest" },
 };
 
 struct result {
@@ -141,6 +204,8 @@ struct result {
 	char backstop[ATTR_LEN];	/* update_backstop, "" if absent */
 	int committed;			/* "0" written to loading */
 	pid_t lock_holder;		/* OUT_LOCKED: its PID, 0 if unknown */
+	char release[ATTR_LEN];		/* from a directory: its version */
+	char release_file[MSG_LEN];	/* ... and file; "" for an IMAGE */
 };
 
 /* Previous values of the device-wide settings, restored after the upload */
@@ -156,10 +221,23 @@ struct image {
 	size_t size;
 };
 
+enum mode {
+	MODE_UPLOAD,			/* IMAGE or DIR */
+	MODE_LIST,
+	MODE_PLAN,
+	MODE_CONVERT,
+};
+
 static bool opt_json;
 static bool opt_quiet;
 static bool opt_nonblock;
 static unsigned long opt_timeout_ms;	/* 0: --timeout not given */
+static enum mode mode = MODE_UPLOAD;
+static bool opt_debug;
+static const char *opt_version;	/* --version: the release to load */
+static const char *opt_running;	/* --running, --seamldr, --cpuid */
+static const char *opt_seamldr;
+static const char *opt_cpuid;
 
 static const char *sysfs_root = "";
 static int lock_fd = -1;
@@ -1105,22 +1183,17 @@ static int start_upload(struct result *res, const struct image *img,
 	return 0;
 }
 
-static void run(struct result *res, const char *file)
+/*
+ * Upload @img, which is freed, with the lock held: it is released at the
+ * end.  @label names the image in messages.
+ */
+static void upload(struct result *res, struct image *img, const char *label)
 {
 	struct saved_settings saved;
-	struct image img;
 	bool dead_after;
 	int err;
 
 	memset(&saved, 0, sizeof(saved));
-
-	if (load_image(res, file, &img))
-		return;
-
-	if (take_lock(res)) {
-		free(img.data);
-		return;
-	}
 
 	if (probe(res)) {
 		/* outcome set */
@@ -1131,11 +1204,12 @@ static void run(struct result *res, const char *file)
 		if (cancel_signal(0))
 			set_outcome(res, OUT_CANCELLED,
 				    "cancelled before the update started; the module is unchanged");
-		else if (!start_upload(res, &img, file))
+		else if (!start_upload(res, img, label))
 			wait_for_idle(res);
 	}
 	restore_settings(&saved);
-	free(img.data);
+	free(img->data);
+	img->data = NULL;
 
 	err = read_dev("version", res->version_after,
 		       sizeof(res->version_after));
@@ -1173,8 +1247,547 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* Upload the image in @file, as given */
+static void run_file(struct result *res, const char *file)
+{
+	struct image img;
+
+	if (load_image(res, file, &img))
+		return;
+	if (take_lock(res)) {
+		free(img.data);
+		return;
+	}
+	upload(res, &img, file);
+}
+
+/* ---- Release directories ---- */
+
+/* Set once the mode's own output is printed: report() adds nothing */
+static bool output_done;
+/* Uploading from a release directory */
+static bool from_release;
+
+/* Where the facts the rules are checked against came from */
+struct machine_src {
+	const char *running;
+	const char *seamldr;
+	const char *cpuid;
+};
+
+/* CPUID.1.EAX of this CPU: 0, or -1 without the cpuid instruction */
+static int cpu_signature(unsigned int *eax)
+{
+#if __has_include("cpuid.h")
+	unsigned int a, b, c, d;
+
+	if (__get_cpuid(1, &a, &b, &c, &d)) {
+		*eax = a;
+		return 0;
+	}
+#else
+	(void)eax;
+#endif
+	return -1;
+}
+
+/* A --cpuid value: hex, "0x" optional, at most 8 digits */
+static int parse_cpuid(const char *s, unsigned int *eax)
+{
+	unsigned long v;
+	char *end;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (!*s || strlen(s) > 8 || !strchr("0123456789abcdefABCDEF", *s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 16);
+	if (errno || *end)
+		return -1;
+	*eax = v;
+	return 0;
+}
+
+/*
+ * The version in tdx_host attribute @attr, e.g. "1.5.06".  @opt is the
+ * option that can give it instead, named in the message where --list and
+ * --plan could use it.  0, or -1 with the outcome set.
+ */
+static int read_version_attr(struct result *res, const char *attr,
+			     const char *opt, struct rel_version *v)
+{
+	char path[PATH_MAX], buf[ATTR_LEN], hint[64] = "";
+	int err;
+
+	if (mode != MODE_UPLOAD)
+		snprintf(hint, sizeof(hint), "; or give %s X.Y.Z", opt);
+	dev_path(path, sizeof(path), attr);
+	err = read_attr(path, buf, sizeof(buf));
+	if (err == -ENXIO) {
+		set_outcome(res, OUT_DEAD,
+			    "reading %s: the TDX module is dead after an earlier failure; TDX is unusable until reboot",
+			    path);
+	} else if (err == -ENOENT) {
+		set_outcome(res, OUT_NO_SUPPORT,
+			    "%s does not exist: no TDX module here, or the tdx_host driver is not loaded%s",
+			    path, hint);
+	} else if (err == -EACCES || err == -EPERM) {
+		set_outcome(res, OUT_NO_PERMISSION,
+			    "cannot read %s (%s); run as root%s", path,
+			    strerror(-err), hint);
+	} else if (err) {
+		set_outcome(res, OUT_IO_ERROR, "reading %s failed: %s%s",
+			    path, strerror(-err), hint);
+	} else if (rel_version_parse(buf, v)) {
+		set_outcome(res, OUT_IO_ERROR,
+			    "%s reads \"%s\", not a version X.Y.Z%s", path, buf,
+			    hint);
+	} else {
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * What the rules are checked against: the options where given (checked
+ * when they were parsed), else the running module's and the P-SEAMLDR's
+ * versions from tdx_host and this CPU's signature.
+ */
+static int read_machine(struct result *res, struct rel_machine *m,
+			struct machine_src *src)
+{
+	memset(m, 0, sizeof(*m));
+	m->allow_debug = opt_debug;
+
+	src->running = opt_running ? "option" : "sysfs";
+	if (opt_running)
+		rel_version_parse(opt_running, &m->running);
+	else if (read_version_attr(res, "version", "--running", &m->running))
+		return -1;
+
+	src->seamldr = opt_seamldr ? "option" : "sysfs";
+	if (opt_seamldr)
+		rel_version_parse(opt_seamldr, &m->seamldr);
+	else if (read_version_attr(res, "seamldr_version", "--seamldr",
+				   &m->seamldr))
+		return -1;
+
+	src->cpuid = opt_cpuid ? "option" : "cpu";
+	if (opt_cpuid) {
+		parse_cpuid(opt_cpuid, &m->cpuid);
+	} else if (cpu_signature(&m->cpuid)) {
+		set_outcome(res, OUT_NO_SUPPORT,
+			    "this CPU has no cpuid instruction%s",
+			    mode == MODE_UPLOAD ? "" : "; give --cpuid EAX");
+		return -1;
+	}
+	return 0;
+}
+
+static int open_dir(struct result *res, struct rel_dir *dir, const char *path)
+{
+	char msg[MSG_LEN];
+
+	if (!rel_dir_open(dir, path, msg, sizeof(msg)))
+		return 0;
+	set_outcome(res, OUT_BAD_RELEASE_DIR, "%s", msg);
+	rel_dir_free(dir);
+	return -1;
+}
+
+static void print_machine(const struct rel_machine *m,
+			  const struct machine_src *src)
+{
+	char running[16], seamldr[16];
+
+	rel_version_str(&m->running, running, sizeof(running));
+	rel_version_str(&m->seamldr, seamldr, sizeof(seamldr));
+	printf("running module %s (%s), ", running,
+	       strcmp(src->running, "option") ? "sysfs" : "--running");
+	printf("P-SEAMLDR %s (%s), ", seamldr,
+	       strcmp(src->seamldr, "option") ? "sysfs" : "--seamldr");
+	printf("CPUID.1.EAX 0x%08x (%s); debug modules %s\n", m->cpuid,
+	       strcmp(src->cpuid, "option") ? "this CPU" : "--cpuid",
+	       m->allow_debug ? "allowed (--debug)" : "not allowed");
+}
+
+static void json_machine(const struct rel_machine *m,
+			 const struct machine_src *src)
+{
+	char buf[16];
+
+	rel_version_str(&m->running, buf, sizeof(buf));
+	printf("\"running\": ");
+	json_string(buf);
+	printf(", \"running_from\": ");
+	json_string(src->running);
+	rel_version_str(&m->seamldr, buf, sizeof(buf));
+	printf(", \"seamldr\": ");
+	json_string(buf);
+	printf(", \"seamldr_from\": ");
+	json_string(src->seamldr);
+	printf(", \"cpuid\": \"0x%08x\", \"cpuid_from\": ", m->cpuid);
+	json_string(src->cpuid);
+	printf(", \"debug_allowed\": %s", m->allow_debug ? "true" : "false");
+}
+
+static void json_string_or_null(const char *s)
+{
+	if (s && *s)
+		json_string(s);
+	else
+		printf("null");
+}
+
+static const char *debug_text(int debug)
+{
+	return debug < 0 ? "?" : debug ? "yes" : "no";
+}
+
+static void json_candidate(const struct rel_candidate *c)
+{
+	printf("{\"version\": ");
+	json_string(c->version);
+	printf(", \"kind\": ");
+	json_string(rel_kind_name(c->kind));
+	printf(", \"file\": ");
+	json_string_or_null(c->file);
+	printf(", \"sigstruct_file\": ");
+	json_string_or_null(c->sigstruct_file);
+	printf(", \"in_mapping\": %s", c->entry ? "true" : "false");
+	printf(", \"debug\": %s", c->debug < 0 ? "null" :
+	       c->debug ? "true" : "false");
+	printf(", \"loadable\": %s", c->reason == REL_LOADABLE ?
+	       "true" : "false");
+	printf(", \"reason\": ");
+	if (c->reason == REL_LOADABLE)
+		printf("null");
+	else
+		json_string(rel_reason_name(c->reason));
+	printf(", \"error\": ");
+	json_string_or_null(c->error ? rel_error_name(c->error) : NULL);
+	printf(", \"message\": ");
+	json_string(c->message);
+	printf("}");
+}
+
+/* --list DIR */
+static void run_list(struct result *res, const char *path)
+{
+	struct machine_src src;
+	struct rel_machine m;
+	struct rel_dir dir;
+	size_t i, loadable = 0;
+	const struct rel_candidate *c;
+
+	if (open_dir(res, &dir, path))
+		return;
+	if (read_machine(res, &m, &src)) {
+		rel_dir_free(&dir);
+		return;
+	}
+	rel_dir_evaluate(&dir, &m);
+	for (i = 0; i < dir.nr_cands; i++)
+		loadable += dir.cands[i].reason == REL_LOADABLE;
+	set_outcome(res, OUT_SUCCESS, "%zu releases, %zu loadable",
+		    dir.nr_cands, loadable);
+	output_done = true;
+
+	if (opt_json) {
+		printf("{\"outcome\": \"success\", \"exit_code\": 0, \"directory\": ");
+		json_string(path);
+		printf(", ");
+		json_machine(&m, &src);
+		printf(", \"loadable\": %zu, \"releases\": [", loadable);
+		for (i = 0; i < dir.nr_cands; i++) {
+			printf("%s", i ? ", " : "");
+			json_candidate(&dir.cands[i]);
+		}
+		printf("]}\n");
+	} else {
+		printf("%s: %zu release file sets, %zu loadable\n", path,
+		       dir.nr_cands, loadable);
+		print_machine(&m, &src);
+		printf("%-9s %-12s %-5s %s\n", "VERSION", "KIND", "DEBUG",
+		       "LOADABLE, OR WHY NOT");
+		for (i = 0; i < dir.nr_cands; i++) {
+			c = &dir.cands[i];
+			printf("%-9s %-12s %-5s ", c->version,
+			       rel_kind_name(c->kind), debug_text(c->debug));
+			if (c->reason == REL_LOADABLE)
+				printf("yes: %s\n", c->file);
+			else
+				printf("no (%s): %s\n",
+				       rel_reason_name(c->reason), c->message);
+		}
+	}
+	fflush(stdout);
+	rel_dir_free(&dir);
+}
+
+/* --plan DIR */
+static void run_plan(struct result *res, const char *path)
+{
+	const struct rel_candidate *c;
+	char msg[MSG_LEN], running[16];
+	enum rel_reason reason = REL_LOADABLE;
+	struct machine_src src;
+	struct rel_machine m;
+	struct rel_dir dir;
+
+	if (open_dir(res, &dir, path))
+		return;
+	if (read_machine(res, &m, &src)) {
+		rel_dir_free(&dir);
+		return;
+	}
+	rel_dir_evaluate(&dir, &m);
+	c = rel_dir_plan(&dir, opt_version, &m, &reason, msg, sizeof(msg));
+	rel_version_str(&m.running, running, sizeof(running));
+	if (c)
+		set_outcome(res, OUT_SUCCESS, "update %s -> %s from %s (%s)",
+			    running, c->version, c->file,
+			    rel_kind_name(c->kind));
+	else
+		set_outcome(res, OUT_NOTHING_LOADABLE, "%s", msg);
+	output_done = true;
+
+	if (opt_json) {
+		printf("{\"outcome\": ");
+		json_string(c ? "found" : outcome_name(res->outcome));
+		printf(", \"exit_code\": %d, ", res->outcome);
+		json_machine(&m, &src);
+		printf(", \"version\": ");
+		json_string_or_null(c ? c->version : opt_version);
+		printf(", \"kind\": ");
+		json_string_or_null(c ? rel_kind_name(c->kind) : NULL);
+		printf(", \"file\": ");
+		json_string_or_null(c ? c->file : NULL);
+		printf(", \"debug\": %s", !c ? "null" :
+		       c->debug ? "true" : "false");
+		printf(", \"reason\": ");
+		json_string_or_null(c ? NULL : rel_reason_name(reason));
+		printf(", \"message\": ");
+		json_string(res->message);
+		printf("}\n");
+	} else if (c) {
+		printf("plan: %s\n", res->message);
+	} else {
+		printf("plan: nothing loadable (%s): %s\n",
+		       rel_reason_name(reason), res->message);
+	}
+	fflush(stdout);
+	rel_dir_free(&dir);
+}
+
+/* DIR, or --version X.Y.Z DIR: choose, convert and upload */
+static void run_release(struct result *res, const char *path)
+{
+	enum rel_reason reason = REL_LOADABLE;
+	const struct rel_candidate *c;
+	struct machine_src src;
+	struct rel_machine m;
+	struct rel_dir dir;
+	char msg[MSG_LEN];
+	struct image img;
+
+	from_release = true;
+	if (open_dir(res, &dir, path))
+		return;
+	/* The running module may not change between choice and upload */
+	if (take_lock(res)) {
+		rel_dir_free(&dir);
+		return;
+	}
+	if (read_machine(res, &m, &src))
+		goto out;
+	rel_dir_evaluate(&dir, &m);
+	c = rel_dir_plan(&dir, opt_version, &m, &reason, msg, sizeof(msg));
+	if (!c) {
+		set_outcome(res, OUT_NOTHING_LOADABLE,
+			    "%s (%s); nothing was uploaded", msg,
+			    rel_reason_name(reason));
+		goto out;
+	}
+
+	img.size = c->image.size;
+	img.data = malloc(img.size);
+	if (!img.data) {
+		set_outcome(res, OUT_IO_ERROR, "out of memory");
+		goto out;
+	}
+	memcpy(img.data, c->image.data, img.size);
+	snprintf(res->release, sizeof(res->release), "%s", c->version);
+	snprintf(res->release_file, sizeof(res->release_file), "%s/%s", path,
+		 c->file);
+	info("release %s: %s (%s%s), converted to a 0x200 image", c->version,
+	     res->release_file, rel_kind_name(c->kind),
+	     c->debug ? ", debug module" : "");
+	rel_dir_free(&dir);
+	upload(res, &img, res->release_file);
+	return;
+out:
+	release_lock();
+	rel_dir_free(&dir);
+}
+
+/* ---- --convert IN OUT ---- */
+
+static enum outcome convert_outcome(enum rel_error err)
+{
+	static const enum outcome map[REL_NR_ERRORS] = {
+		[REL_OK]		= OUT_SUCCESS,
+		[REL_TRUNCATED]		= OUT_TRUNCATED,
+		[REL_BAD_SIGNATURE]	= OUT_BAD_SIGNATURE,
+		[REL_BAD_VERSION]	= OUT_BAD_VERSION,
+		[REL_BAD_CHECKSUM]	= OUT_BAD_CHECKSUM,
+		[REL_LENGTH_MISMATCH]	= OUT_LENGTH_MISMATCH,
+		[REL_BAD_LAYOUT]	= OUT_BAD_LAYOUT,
+		[REL_TOO_LARGE]		= OUT_TOO_LARGE,
+		[REL_RESERVED]		= OUT_RESERVED,
+		[REL_BAD_SIGSTRUCT]	= OUT_BAD_SIGSTRUCT,
+		[REL_IMAGE_CHECK]	= OUT_IMAGE_CHECK,
+		[REL_NO_FILE]		= OUT_USAGE,
+		[REL_READ_ERROR]	= OUT_IO_ERROR,
+	};
+
+	return (unsigned int)err < REL_NR_ERRORS ? map[err] : OUT_IO_ERROR;
+}
+
+/*
+ * Write @size bytes to @out all or nothing: into a temporary file beside
+ * it, renamed over it once complete.  0, or -1 with the outcome set.
+ */
+static int write_file_atomic(struct result *res, const char *out,
+			     const void *data, size_t size)
+{
+	char tmp[PATH_MAX];
+	mode_t mask;
+	int fd, err;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >= (int)sizeof(tmp)) {
+		set_outcome(res, OUT_USAGE, "output name too long: %s", out);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		set_outcome(res, OUT_IO_ERROR,
+			    "cannot create a temporary file beside %s: %s",
+			    out, strerror(errno));
+		return -1;
+	}
+	mask = umask(0);
+	umask(mask);
+	err = write_all(fd, data, size);
+	if (!err && fchmod(fd, 0644 & ~mask))
+		err = -errno;
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, out))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		set_outcome(res, OUT_IO_ERROR,
+			    "cannot write %s: %s; nothing was written there",
+			    out, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* The .sigstruct beside a .bin, or "" */
+static void sigstruct_beside(const char *in, char *buf, size_t size)
+{
+	size_t len = strlen(in);
+	struct stat st;
+
+	buf[0] = '\0';
+	if (len < 4 || strcmp(in + len - 4, ".bin"))
+		return;
+	snprintf(buf, size, "%.*s.sigstruct", (int)(len - 4), in);
+	if (stat(buf, &st))
+		buf[0] = '\0';
+}
+
+static void run_convert(struct result *res, const char *in, const char *out)
+{
+	char sig_path[PATH_MAX], msg[MSG_LEN];
+	size_t size, sig_size = 0;
+	struct rel_image img;
+	u8 *data, *sig = NULL;
+	enum rel_error err;
+	int rerr;
+
+	/* A full disk or file size limit is an error, not death */
+	signal(SIGXFSZ, SIG_IGN);
+
+	rerr = rel_read_file(in, &data, &size, msg, sizeof(msg));
+	if (rerr) {
+		set_outcome(res, rerr == -ENOMEM ? OUT_IO_ERROR : OUT_USAGE,
+			    "%s", msg);
+		return;
+	}
+	sigstruct_beside(in, sig_path, sizeof(sig_path));
+	if (*sig_path &&
+	    rel_read_file(sig_path, &sig, &sig_size, msg, sizeof(msg))) {
+		free(data);
+		set_outcome(res, OUT_USAGE, "%s", msg);
+		return;
+	}
+
+	err = rel_convert(data, size, sig, sig_size, &img, msg, sizeof(msg));
+	free(data);
+	free(sig);
+	if (err) {
+		set_outcome(res, convert_outcome(err), "%s%s%s: %s", in,
+			    *sig_path ? " with " : "", sig_path, msg);
+		if (err == REL_BAD_SIGNATURE && !*sig_path &&
+		    strlen(in) > 4 && !strcmp(in + strlen(in) - 4, ".bin"))
+			snprintf(res->message + strlen(res->message),
+				 sizeof(res->message) - strlen(res->message),
+				 " (a module .bin needs its .sigstruct beside it)");
+		return;
+	}
+	if (!write_file_atomic(res, out, img.data, img.size))
+		set_outcome(res, OUT_SUCCESS,
+			    "%s (%s%s): wrote %s, a 0x200 image of %zu bytes with %u module pages, a %s module listing %u CPUs",
+			    in, rel_kind_name(img.kind),
+			    *sig_path ? " with its .sigstruct" : "", out,
+			    img.size, img.module_pages,
+			    img.debug ? "debug" : "production", img.nr_cpus);
+	if (opt_json && res->outcome == OUT_SUCCESS) {
+		printf("{\"outcome\": \"success\", \"exit_code\": 0, \"input_kind\": ");
+		json_string(rel_kind_name(img.kind));
+		printf(", \"output\": ");
+		json_string(out);
+		printf(", \"size\": %zu, \"module_pages\": %u", img.size,
+		       img.module_pages);
+		printf(", \"debug\": %s, \"cpus\": %u, \"message\": ",
+		       img.debug ? "true" : "false", img.nr_cpus);
+		json_string(res->message);
+		printf("}\n");
+		fflush(stdout);
+		output_done = true;
+	}
+	rel_image_free(&img);
+}
+
 static void report(const struct result *res)
 {
+	if (output_done)
+		return;
+	if (opt_json && mode != MODE_UPLOAD) {
+		printf("{\"outcome\": ");
+		json_string(outcome_name(res->outcome));
+		printf(", \"exit_code\": %d, \"message\": ", res->outcome);
+		json_string(res->message);
+		printf("}\n");
+		fflush(stdout);
+		return;
+	}
 	if (opt_json) {
 		printf("{\"outcome\": ");
 		json_string(outcome_name(res->outcome));
@@ -1199,6 +1812,15 @@ static void report(const struct result *res)
 			       (int)res->lock_holder);
 		else
 			printf(", \"lock_holder_pid\": null");
+		/* Only from a DIR: the keys of an IMAGE upload stay as they were */
+		if (from_release) {
+			printf(", \"release\": ");
+			json_string_or_null(res->release);
+			printf(", \"release_file\": ");
+			json_string_or_null(res->release_file);
+			printf(", \"message\": ");
+			json_string(res->message);
+		}
 		printf("}\n");
 		fflush(stdout);
 		return;
@@ -1218,18 +1840,24 @@ static void print_help(void)
 	size_t i;
 	const char *p;
 
-	printf("Usage: %s [--nonblock] [--timeout MS] [--json] [--quiet]\n"
-	       "                         [--help] IMAGE\n"
+	printf("Usage: %s [UPLOAD] IMAGE\n"
+	       "       %s [UPLOAD] [--debug] [--version X.Y.Z] DIR\n"
+	       "       %s --list [--json] [--debug] [MACHINE] DIR\n"
+	       "       %s --plan [--json] [--debug] [--version X.Y.Z] [MACHINE] DIR\n"
+	       "       %s --convert [--json] IN OUT\n"
+	       "       %s --help\n"
+	       "UPLOAD:  [--nonblock] [--timeout MS] [--json] [--quiet]\n"
+	       "MACHINE: [--running X.Y.Z] [--seamldr X.Y.Z] [--cpuid EAX]\n"
 	       "\n"
-	       "Update the TDX module at runtime.  IMAGE is uploaded through the\n"
-	       "firmware-upload interface in\n"
+	       "Update the TDX module at runtime.  IMAGE (a tdx_blob 0x200 image) is\n"
+	       "uploaded as it is, through the firmware-upload interface in\n"
 	       "  " FW_DIR "\n"
 	       "and the version and the update state are read from\n"
 	       "  " DEV_DIR "\n"
 	       "The tool waits for the kernel to finish and reports the outcome.  All\n"
 	       "messages go to stderr.\n"
 	       "\n"
-	       "Options:\n"
+	       "Upload options (UPLOAD):\n"
 	       "  --nonblock    do not wait for TD builds in flight; fail with \"busy\"\n"
 	       "                instead (writes \"nonblock\" to update_mode)\n"
 	       "  --timeout MS  wait at most MS milliseconds, 1..3600000, for TD builds in\n"
@@ -1259,7 +1887,49 @@ static void print_help(void)
 	       "\n"
 	       "The image upload needs root (CAP_SYS_RAWIO).\n"
 	       "\n"
-	       "Exit codes (outcome, meaning):\n", PROG);
+	       "Release directories.  DIR is a TDX module release as Intel publishes\n"
+	       "it, unpacked: " REL_MAPPING_FILE ", joined_files/<major.minor>/\n"
+	       "tdx_module_<x.y.z>.blob (0x100 blobs, or 0x200 images) and\n"
+	       "separate_files/<major.minor>/<x.y.z>/tdx_module_<x.y.z>.bin and .sigstruct.\n"
+	       "Given DIR, the tool chooses the newest release that can replace the\n"
+	       "running module with the TDs kept (or the one --version names, and\n"
+	       "refuses it if it cannot), converts it to a 0x200 image in memory,\n"
+	       "checks it with the kernel's own image checks and uploads it as above.\n"
+	       "A release is loadable if, checked in this order:\n"
+	       "  - " REL_MAPPING_FILE " lists it (not-in-mapping);\n"
+	       "  - it has the running module's major.minor (other-line);\n"
+	       "  - its update number is above the running one (older,\n"
+	       "    already-running: the same one is not newer);\n"
+	       "  - the running module is at least its\n"
+	       "    min_module_version_for_td_preserving (below-min-td-preserving);\n"
+	       "  - the P-SEAMLDR has the major.minor of one of its\n"
+	       "    min_seamldr_versions and at least its update (seamldr-too-old);\n"
+	       "  - its files are there (no-file) and well formed (checksum, format);\n"
+	       "  - its sigstruct lists this CPU's CPUID.1.EAX, the stepping\n"
+	       "    (bits 3:0) ignored (cpu-not-listed);\n"
+	       "  - it is not a debug module, unless --debug is given (debug).\n"
+	       "The first rule a release breaks is the reason shown (in parentheses\n"
+	       "above).  Of one version, the joined file is preferred.  The running\n"
+	       "version and the P-SEAMLDR's are read from " DEV_DIR "/version\n"
+	       "and seamldr_version (root only), the CPU's signature with cpuid.\n"
+	       "\n"
+	       "  --list        list every release in DIR: version, kind (0x100-blob,\n"
+	       "                0x200-image, separate; blob or none if unreadable),\n"
+	       "                debug or not, and whether it is loadable here, or why not\n"
+	       "  --plan        show the release an upload from DIR would load, or why\n"
+	       "                there is none (exit code 14); uploads nothing\n"
+	       "  --version X.Y.Z  load (or plan) that release, not the newest\n"
+	       "  --debug       allow debug modules\n"
+	       "  --running X.Y.Z, --seamldr X.Y.Z, --cpuid EAX\n"
+	       "                with --list and --plan, check against these instead of\n"
+	       "                this machine's (EAX: CPUID.1.EAX in hex); they then\n"
+	       "                need neither TDX nor root\n"
+	       "  --convert     write IN, a 0x100 blob, a .bin with its .sigstruct beside\n"
+	       "                it, or a 0x200 image (checked, then copied), to OUT as a\n"
+	       "                0x200 image; OUT is replaced only when complete\n"
+	       "\n"
+	       "Exit codes (outcome, meaning):\n",
+	       PROG, PROG, PROG, PROG, PROG, PROG);
 
 	for (i = 0; i < ARRAY_SIZE(outcomes); i++) {
 		printf("  %2d  %-21s ", outcomes[i].code, outcomes[i].name);
@@ -1279,7 +1949,10 @@ static void print_help(void)
 	       "\"backstop\" (update_backstop: \"none\" or \"avoid-compat-sensitive\";\n"
 	       "null where the kernel has no such attribute or it was not read),\n"
 	       "\"lock_holder_pid\" (for \"locked\": the holder's PID; else, or if\n"
-	       "unknown, null)}.\n"
+	       "unknown, null)}; from a DIR also \"release\", \"release_file\" (the\n"
+	       "version and file chosen, or null) and \"message\".  With --list,\n"
+	       "--plan and --convert it prints their result, or {\"outcome\",\n"
+	       "\"exit_code\", \"message\"} on an error.\n"
 	       "\n"
 	       "Environment:\n"
 	       "  TDX_SYSFS_ROOT  prefix for both sysfs directories and the lock file (for\n"
@@ -1301,6 +1974,87 @@ static unsigned long parse_timeout(const char *s)
 	return val;
 }
 
+/* The first usage error wins: set it only if none is set */
+static void __printf(2, 3)
+usage_error(struct result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (res->message[0])
+		return;
+	res->outcome = OUT_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+}
+
+static void set_mode(struct result *res, enum mode m)
+{
+	if (mode != MODE_UPLOAD && mode != m)
+		usage_error(res,
+			    "give only one of --list, --plan and --convert");
+	mode = m;
+}
+
+/* Combinations of options and arguments that make no sense */
+static void check_usage(struct result *res, int nargs, char **args)
+{
+	bool machine = opt_running || opt_seamldr || opt_cpuid;
+	struct stat st;
+
+	if ((mode == MODE_CONVERT && nargs != 2) ||
+	    (mode != MODE_CONVERT && nargs != 1)) {
+		if (mode == MODE_CONVERT)
+			usage_error(res, "--convert needs IN and OUT");
+		else if (mode != MODE_UPLOAD)
+			usage_error(res, nargs ? "more than one DIR given" :
+				    "no DIR given");
+		else
+			usage_error(res, nargs ? "more than one IMAGE given" :
+				    "no IMAGE given");
+		return;
+	}
+	if (machine && mode != MODE_LIST && mode != MODE_PLAN)
+		usage_error(res,
+			    "--running, --seamldr and --cpuid go only with --list and --plan; an upload checks the machine itself");
+	if ((opt_nonblock || opt_timeout_ms) && mode != MODE_UPLOAD)
+		usage_error(res, "--nonblock and --timeout go only with an upload");
+	if (opt_quiet && (mode == MODE_LIST || mode == MODE_PLAN))
+		usage_error(res, "--quiet does not go with --list and --plan");
+	if (opt_version && mode != MODE_UPLOAD && mode != MODE_PLAN)
+		usage_error(res, "--version goes only with --plan or a DIR to upload from");
+	if (opt_debug && mode == MODE_CONVERT)
+		usage_error(res, "--debug does not go with --convert");
+	if (mode == MODE_UPLOAD && (opt_version || opt_debug) &&
+	    (stat(args[0], &st) || !S_ISDIR(st.st_mode)))
+		usage_error(res, "%s is not a release directory: --version and --debug need one",
+			    args[0]);
+}
+
+/* What the mode asks for, on the arguments check_usage() accepted */
+static void run(struct result *res, char **args)
+{
+	struct stat st;
+
+	switch (mode) {
+	case MODE_LIST:
+		run_list(res, args[0]);
+		break;
+	case MODE_PLAN:
+		run_plan(res, args[0]);
+		break;
+	case MODE_CONVERT:
+		run_convert(res, args[0], args[1]);
+		break;
+	case MODE_UPLOAD:
+		if (!stat(args[0], &st) && S_ISDIR(st.st_mode))
+			run_release(res, args[0]);
+		else
+			run_file(res, args[0]);
+		break;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -1309,10 +2063,20 @@ int main(int argc, char **argv)
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "list",	no_argument,		NULL, 'L' },
+		{ "plan",	no_argument,		NULL, 'P' },
+		{ "convert",	no_argument,		NULL, 'C' },
+		{ "version",	required_argument,	NULL, 'V' },
+		{ "debug",	no_argument,		NULL, 'D' },
+		{ "running",	required_argument,	NULL, 'R' },
+		{ "seamldr",	required_argument,	NULL, 'S' },
+		{ "cpuid",	required_argument,	NULL, 'U' },
 		{ NULL,		0,			NULL, 0 },
 	};
+	struct rel_version ver;
 	struct result res;
 	const char *root;
+	unsigned int eax;
 	int c;
 
 	setup_signals();
@@ -1332,8 +2096,8 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			opt_timeout_ms = parse_timeout(optarg);
-			if (!opt_timeout_ms && !res.message[0])
-				set_outcome(&res, OUT_USAGE,
+			if (!opt_timeout_ms)
+				usage_error(&res,
 					    "invalid --timeout '%s': give milliseconds, 1..%lu",
 					    optarg, TIMEOUT_MAX_MS);
 			break;
@@ -1346,31 +2110,58 @@ int main(int argc, char **argv)
 		case 'h':
 			print_help();
 			return 0;
+		case 'L':
+			set_mode(&res, MODE_LIST);
+			break;
+		case 'P':
+			set_mode(&res, MODE_PLAN);
+			break;
+		case 'C':
+			set_mode(&res, MODE_CONVERT);
+			break;
+		case 'D':
+			opt_debug = true;
+			break;
+		case 'V':
+		case 'R':
+		case 'S':
+			if (rel_version_parse(optarg, &ver))
+				usage_error(&res,
+					    "invalid %s '%s': give a version X.Y.Z, e.g. 1.5.06",
+					    c == 'V' ? "--version" :
+					    c == 'R' ? "--running" : "--seamldr",
+					    optarg);
+			if (c == 'V')
+				opt_version = optarg;
+			else if (c == 'R')
+				opt_running = optarg;
+			else
+				opt_seamldr = optarg;
+			break;
+		case 'U':
+			if (parse_cpuid(optarg, &eax))
+				usage_error(&res,
+					    "invalid --cpuid '%s': give CPUID.1.EAX in hex, e.g. 0x806f8",
+					    optarg);
+			opt_cpuid = optarg;
+			break;
 		case ':':
-			if (!res.message[0])
-				set_outcome(&res, OUT_USAGE,
-					    "option '%s' needs a value",
-					    argv[optind - 1]);
+			usage_error(&res, "option '%s' needs a value",
+				    argv[optind - 1]);
 			break;
 		default:
-			if (res.message[0])
-				break;
 			if (optopt)
-				set_outcome(&res, OUT_USAGE,
-					    "unknown option '-%c'", optopt);
+				usage_error(&res, "unknown option '-%c'",
+					    optopt);
 			else
-				set_outcome(&res, OUT_USAGE,
-					    "unknown option '%s'",
+				usage_error(&res, "unknown option '%s'",
 					    argv[optind - 1]);
 			break;
 		}
 	}
-	if (!res.message[0] && optind != argc - 1)
-		set_outcome(&res, OUT_USAGE, optind == argc ?
-			    "no IMAGE given" : "more than one IMAGE given");
-
+	check_usage(&res, argc - optind, argv + optind);
 	if (!res.message[0])
-		run(&res, argv[optind]);
+		run(&res, argv + optind);
 
 	report(&res);
 	return res.outcome;

@@ -14,6 +14,13 @@
  * (the simulator's test-only policy "none", as upstream merged update):
  * the update lands inside the builds, and the demo exits 0 only if it
  * saw the wrong MRTDs that the gate prevents.
+ *
+ * With --release DIR --expect X.Y.Z the operator points the tool at a
+ * release directory instead of an image: tdx-module-update chooses the
+ * release, converts it and uploads it, and the demo passes only if the
+ * module then runs X.Y.Z, with everything else as with the gate.
+ *
+ * Usage: tdx-demo [--gate-off | --release DIR --expect X.Y.Z]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +77,8 @@ static struct builder builders[] = {
 
 static struct timespec t0;
 static bool gate_off;
+/* --release: what the operator hands the tool, and what must run after */
+static const char *release_dir, *expect_version;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool monitor_stop;		/* __atomic: read by the monitor */
 /* Written by the monitor thread, read by the others: __atomic. */
@@ -280,7 +289,7 @@ static int run_cli(void)
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
-		execl(CLI, CLI, IMAGE, (char *)NULL);
+		execl(CLI, CLI, release_dir ? release_dir : IMAGE, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -337,14 +346,23 @@ int main(int argc, char **argv)
 	int cli;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	gate_off = argc > 1 && !strcmp(argv[1], "--gate-off");
+	if (argc == 2 && !strcmp(argv[1], "--gate-off")) {
+		gate_off = true;
+	} else if (argc == 5 && !strcmp(argv[1], "--release") &&
+		   !strcmp(argv[3], "--expect")) {
+		release_dir = argv[2];
+		expect_version = argv[4];
+	} else if (argc != 1) {
+		printf("usage: tdx-demo [--gate-off | --release DIR --expect X.Y.Z]\n");
+		return 2;
+	}
 	if (gate_off && write_attr(POLICY, "none")) {
 		printf("tdx-demo: cannot switch the gate off (%s)\n", POLICY);
 		return 2;
 	}
 	read_attr(HOST "version", v0, sizeof(v0));
 	read_attr(HOST "num_remaining_updates", r0, sizeof(r0));
-	if (make_image()) {
+	if (!release_dir && make_image()) {
 		printf("tdx-demo: cannot make the update image\n");
 		return 2;
 	}
@@ -358,7 +376,8 @@ int main(int argc, char **argv)
 		pthread_create(&builders[i].thread, NULL, builder_fn,
 			       &builders[i]);
 	sleep_ms(400);
-	say("operator", "runs: tdx-module-update %s", IMAGE);
+	say("operator", "runs: tdx-module-update %s",
+	    release_dir ? release_dir : IMAGE);
 	cli = run_cli();
 	say("operator", "tdx-module-update exited with %d", cli);
 	for (i = 0; i < ARRAY_SIZE(builders); i++)
@@ -407,6 +426,12 @@ int main(int argc, char **argv)
 	} else {
 		pass = cli == 0 && strcmp(v0, v1) && atoi(r1) == atoi(r0) - 1 &&
 		       wrong == 0 && failed == 0 && late_after == 2;
+		if (expect_version) {
+			printf("  expected version      %s: %s\n", expect_version,
+			       strcmp(v1, expect_version) ? "NOT running" :
+			       "running");
+			pass = pass && !strcmp(v1, expect_version);
+		}
 		printf("\n%s: update done while TDs were built, ",
 		       pass ? "VERIFIED" : "NOT VERIFIED");
 		printf("late builds queued behind it (%u of 2), every MRTD verified.\n",

@@ -145,7 +145,10 @@ build_user() {
 	local name=$1 c=tools/testing/tdx
 	case $name in
 	tdx-module-update)
-		gcc "${CFLAGS[@]}" -o "$udir/$name" tools/tdx/tdx-module-update.c ;;
+		gcc "${CFLAGS[@]}" "${CPPFLAGS[@]}" -o "$udir/$name" \
+			tools/tdx/tdx-module-update.c tools/tdx/tdx-release.c \
+			tools/tdx/tdx-json.c arch/x86/virt/vmx/tdx/update_image.c \
+			tools/testing/selftests/tdx_host/sha384.c ;;
 	tdx-sim-mkimage)
 		gcc "${CFLAGS[@]}" "${CPPFLAGS[@]}" -o "$udir/$name" "$c/$name.c" \
 			tools/testing/selftests/tdx_host/sha384.c ;;
@@ -171,7 +174,7 @@ build_user() {
 # NAME MAIN-SOURCE INPUT-PATTERN: built when MAIN-SOURCE exists and the
 # patch touches a path matching INPUT-PATTERN (an extended regex).
 USER_PROGRAMS=(
-	"tdx-module-update tools/tdx/tdx-module-update.c ^tools/tdx/"
+	"tdx-module-update tools/tdx/tdx-module-update.c ^tools/tdx/|update_image|tdx_blob|sha384"
 	"tdx-sim-mkimage tools/testing/tdx/tdx-sim-mkimage.c tdx-sim-mkimage|sha384|tdx_sim_image.h|tdx_blob.h"
 	"image-check-test tools/testing/tdx/image-check-test.c image-check-test|sha384|update_image.c|tdx_blob.h"
 	"image_fuzz tools/testing/tdx/fuzz/image_fuzz.c image_fuzz|sha384|tdx_blob.h"
