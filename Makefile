@@ -3,8 +3,9 @@
 # Entry points:
 #   make check        build the test kernel; run the KUnit suites, the
 #                     userspace tests, and in the VM the selftests, the
-#                     demo, the fault campaign and short stress and fuzz
-#                     runs; judge every log; closes with "N passed, N failed"
+#                     demo, the fault campaign, an update from a release
+#                     directory and short stress and fuzz runs; judge
+#                     every log; closes with "N passed, N failed"
 #   make run          the demo: builds in flight, an update through
 #                     tdx-module-update, builds queuing behind it (NOGATE=1:
 #                     the same with the gate off)
@@ -17,7 +18,8 @@
 #   make bench        gate vs fail-fast vs no coordination, on a kernel
 #                     without lock debugging; results in build/bench
 #   make patches      the series as git format-patch files, build/patches
-#   make patches-check  apply and build the series patch by patch
+#   make patches-check  apply and build the series patch by patch, then
+#                     run the KUnit suites on the last kernel
 #   make shell        a shell in the VM, to try tdx-module-update by hand
 #   make tree         prepare build/src only (fetches the base once)
 #   make deps         install missing Debian packages (needs root)
@@ -390,7 +392,8 @@ bench: bench-kernel $(VM)/initramfs.cpio.gz
 # make patches fails unless the series is complete (its last patch gives
 # exactly the prepared tree), checkpatch --strict clean and covered by
 # MAINTAINERS; make patches-check applies it to a fresh base patch by
-# patch and builds the test kernel after each one (incrementally).
+# patch, builds the test kernel after each one (incrementally), and runs
+# make check's KUnit suites on the kernel of the last one.
 PATCHES_OUT := $(B)/patches
 PATCH_PKGS := python3-ply python3-git
 patches: tree
@@ -400,8 +403,11 @@ patches: tree
 patches-check: tree
 	@$(TDX)/patches/mkseries.sh --no-checkpatch $(REPO) $(SRC) \
 		$(B)/patches-check/series-out
-	@$(TDX)/patches/check-series.sh --jobs $(JOBS) $(SRC) \
-		$(B)/patches-check/series-out/series $(B)/patches-check
+	@PATH=$(TDX)/vm/kunit-qemu:$$PATH TDX_QEMU_ACCEL=$(ACCEL) \
+	$(TDX)/patches/check-series.sh --jobs $(JOBS) \
+		--run-kunit '-machine $(QEMU_MACHINE) -smp 2 -cpu $(QEMU_CPU) -accel $(ACCEL)' \
+		--kernel-args $(VM_KERNEL_ARGS) \
+		$(SRC) $(B)/patches-check/series-out/series $(B)/patches-check
 
 # ---- make check-kasan: the KUnit suites and the selftests again, on a ----
 # kernel of the same tree with generic KASAN in place of KCSAN (they

@@ -5,7 +5,8 @@
 # build the test kernel after every patch: the series must bisect.
 #
 # Usage: check-series.sh [--no-build] [--no-user] [--jobs N]
-#                        [--kunitconfig FILE] SRC SERIESDIR OUTDIR
+#                        [--kunitconfig FILE] [--run-kunit QEMU_ARGS
+#                        [--kernel-args ARGS]] SRC SERIESDIR OUTDIR
 #
 #   SRC        the prepared tree (build/src): a git repository whose tag
 #              "base" is the pristine tree.  Only read.
@@ -27,10 +28,16 @@
 #   --no-user          build no userspace program
 #   --jobs N           make -j (default: the number of CPUs)
 #   --kunitconfig F    the configuration to build with
+#   --run-kunit A      after the last patch, boot the kernel it built and
+#                      run its KUnit suites (kunit.py exec, QEMU
+#                      arguments A); judged by check-log.py, so that a
+#                      kernel report fails the run as in make check
+#   --kernel-args K    the kernel command line's additions for that run
 #
 # Prints "patch K/N SUBJECT: applies, builds" for every patch and
 # "N/N patches apply and build" at the end; exits non-zero at the first
-# patch that does not apply or does not build.
+# patch that does not apply or does not build, or if the KUnit run
+# fails.
 set -euo pipefail
 
 AUTHOR="TDX update maintainers <tdx-update@localhost>"
@@ -39,6 +46,8 @@ build=1
 user=1
 jobs=$(nproc)
 kunitconfig=
+run_kunit=
+kernel_args=
 
 usage() {
 	sed -n '3,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}" |
@@ -52,6 +61,8 @@ while [ $# -gt 0 ]; do
 	--no-user) user=0; shift ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--kunitconfig) kunitconfig=$(realpath "$2"); shift 2 ;;
+	--run-kunit) run_kunit=$2; shift 2 ;;
+	--kernel-args) kernel_args=$2; shift 2 ;;
 	-h|--help) usage ;;
 	-*) usage ;;
 	*) break ;;
@@ -243,4 +254,22 @@ if [ $build -eq 1 ]; then
 	echo "$total/$total patches apply and build"
 else
 	echo "$total/$total patches apply (kernel builds skipped: --no-build)"
+fi
+
+# The KUnit suites on the kernel the last patch built.
+if [ -n "$run_kunit" ] && [ $build -eq 1 ]; then
+	log=$out/kunit-exec.log
+	rm -f "$obj/test.log" "$out/kunit.json"
+	kunit_rc=0
+	(cd "$work" && python3 tools/testing/kunit/kunit.py exec \
+		--arch=x86_64 --build_dir="$obj" --kunitconfig="$out/kunitconfig" \
+		--timeout=1800 --qemu_args="$run_kunit" \
+		${kernel_args:+--kernel_args="$kernel_args"} \
+		--json="$out/kunit.json") > "$log" 2>&1 || kunit_rc=$?
+	[ -s "$obj/test.log" ] || { tail -n 40 "$log" >&2; die "KUnit did not run (see $log)"; }
+	python3 "$work/tools/testing/tdx/check-log.py" "$obj/test.log" \
+		"$out/kunit.json" > "$out/kunit-judge.out" || kunit_rc=1
+	tail -n 1 "$out/kunit-judge.out" | sed 's/^/KUnit after the last patch: /'
+	grep '^KERNEL REPORT' "$out/kunit-judge.out" || true
+	[ $kunit_rc -eq 0 ] || die "KUnit after the last patch failed (see $out/kunit-judge.out)"
 fi
