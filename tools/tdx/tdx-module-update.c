@@ -72,7 +72,6 @@
 #define LOCK_PID_TRIES		5	/* reads of the holder's PID, ... */
 #define LOCK_PID_RETRY_MS	10	/* ... this far apart */
 #define TIMEOUT_MAX_MS		3600000UL
-#define IMAGE_MAX_SIZE		(256UL << 20)
 #define ATTR_LEN		256
 #define MSG_LEN			1024
 
@@ -551,52 +550,23 @@ static void setup_signals(void)
 
 static int load_image(struct result *res, const char *file, struct image *img)
 {
-	size_t cap = 1 << 20;
-	struct stat st;
-	ssize_t n;
-	char *p;
-	int fd;
+	char msg[MSG_LEN];
+	u8 *data;
+	int ret;
 
-	img->data = NULL;
-	img->size = 0;
-
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto err;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (unsigned long long)st.st_size < IMAGE_MAX_SIZE)
-		cap = st.st_size + 1;
-
-	for (;;) {
-		if (!img->data || img->size == cap) {
-			if (img->data && cap >= IMAGE_MAX_SIZE) {
-				close(fd);
-				set_outcome(res, OUT_USAGE,
-					    "image %s is %lu MiB or larger; is it really a TDX module image?",
-					    file, IMAGE_MAX_SIZE >> 20);
-				return -1;
-			}
-			if (img->data)
-				cap = cap > IMAGE_MAX_SIZE / 2 ?
-				      IMAGE_MAX_SIZE : cap * 2;
-			p = realloc(img->data, cap);
-			if (!p) {
-				errno = ENOMEM;
-				goto err_close;
-			}
-			img->data = p;
-		}
-		n = read(fd, img->data + img->size, cap - img->size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto err_close;
-		if (!n)
-			break;
-		img->size += n;
+	ret = rel_read_file(file, &data, &img->size, msg, sizeof(msg));
+	img->data = (char *)data;
+	if (ret == -EFBIG) {
+		set_outcome(res, OUT_USAGE,
+			    "image %s is %lu MiB or larger; is it really a TDX module image?",
+			    file, REL_FILE_MAX_SIZE >> 20);
+		return -1;
 	}
-	close(fd);
-
+	if (ret) {
+		set_outcome(res, OUT_USAGE, "cannot read image %s: %s", file,
+			    strerror(-ret));
+		return -1;
+	}
 	if (!img->size) {
 		set_outcome(res, OUT_USAGE,
 			    "image %s is empty; give a TDX module image file",
@@ -604,15 +574,6 @@ static int load_image(struct result *res, const char *file, struct image *img)
 		return -1;
 	}
 	return 0;
-
-err_close:
-	n = errno;
-	close(fd);
-	errno = n;
-err:
-	set_outcome(res, OUT_USAGE, "cannot read image %s: %s", file,
-		    strerror(errno));
-	return -1;
 }
 
 /*
@@ -1396,6 +1357,21 @@ static int open_dir(struct result *res, struct rel_dir *dir, const char *path)
 	return -1;
 }
 
+/* --list and --plan: the directory, the machine, each release judged */
+static int evaluate_dir(struct result *res, struct rel_dir *dir,
+			const char *path, struct rel_machine *m,
+			struct machine_src *src)
+{
+	if (open_dir(res, dir, path))
+		return -1;
+	if (read_machine(res, m, src)) {
+		rel_dir_free(dir);
+		return -1;
+	}
+	rel_dir_evaluate(dir, m);
+	return 0;
+}
+
 static void print_machine(const struct rel_machine *m,
 			  const struct machine_src *src)
 {
@@ -1481,13 +1457,8 @@ static void run_list(struct result *res, const char *path)
 	size_t i, loadable = 0;
 	const struct rel_candidate *c;
 
-	if (open_dir(res, &dir, path))
+	if (evaluate_dir(res, &dir, path, &m, &src))
 		return;
-	if (read_machine(res, &m, &src)) {
-		rel_dir_free(&dir);
-		return;
-	}
-	rel_dir_evaluate(&dir, &m);
 	for (i = 0; i < dir.nr_cands; i++)
 		loadable += dir.cands[i].reason == REL_LOADABLE;
 	set_outcome(res, OUT_SUCCESS, "%zu releases, %zu loadable",
@@ -1536,13 +1507,8 @@ static void run_plan(struct result *res, const char *path)
 	struct rel_machine m;
 	struct rel_dir dir;
 
-	if (open_dir(res, &dir, path))
+	if (evaluate_dir(res, &dir, path, &m, &src))
 		return;
-	if (read_machine(res, &m, &src)) {
-		rel_dir_free(&dir);
-		return;
-	}
-	rel_dir_evaluate(&dir, &m);
 	c = rel_dir_plan(&dir, opt_version, &m, &reason, msg, sizeof(msg));
 	rel_version_str(&m.running, running, sizeof(running));
 	if (c)

@@ -320,12 +320,29 @@ static enum rel_error build_image(struct rel_image *img, const u8 *sig,
 	return read_sigstruct(img, layout.sigstruct, msg, msg_size);
 }
 
+/* The module's pages, in either format: whole pages, not too many */
+static enum rel_error check_module_size(size_t size, char *msg,
+					size_t msg_size)
+{
+	if (size % TDX_PAGE_SIZE)
+		return set_error(REL_BAD_LAYOUT, msg, msg_size,
+				 "the module is %zu bytes, not a multiple of 4 KiB",
+				 size);
+	if (size / TDX_PAGE_SIZE > TDX_BLOB_MAX_MODULE_PAGES)
+		return set_error(REL_TOO_LARGE, msg, msg_size,
+				 "the module has %zu pages, the kernel takes at most %d",
+				 size / TDX_PAGE_SIZE,
+				 TDX_BLOB_MAX_MODULE_PAGES);
+	return REL_OK;
+}
+
 static enum rel_error convert_blob(const u8 *data, size_t size,
 				   struct rel_image *img, char *msg,
 				   size_t msg_size)
 {
 	u32 length = get_le32(data + 16);
 	u32 offset = get_le32(data + 4);
+	enum rel_error err;
 	size_t module_size;
 	unsigned int sum;
 	long bad;
@@ -358,15 +375,9 @@ static enum rel_error convert_blob(const u8 *data, size_t size,
 				 "no module: its offset 0x%x is at or past the end of the blob (0x%zx)",
 				 offset, size);
 	module_size = size - offset;
-	if (module_size % TDX_PAGE_SIZE)
-		return set_error(REL_BAD_LAYOUT, msg, msg_size,
-				 "the module is %zu bytes, not a multiple of 4 KiB",
-				 module_size);
-	if (module_size / TDX_PAGE_SIZE > TDX_BLOB_MAX_MODULE_PAGES)
-		return set_error(REL_TOO_LARGE, msg, msg_size,
-				 "the module has %zu pages, the kernel takes at most %d",
-				 module_size / TDX_PAGE_SIZE,
-				 TDX_BLOB_MAX_MODULE_PAGES);
+	err = check_module_size(module_size, msg, msg_size);
+	if (err)
+		return err;
 	/* After the sigstruct: its 2 KiB reserved half, and N pages */
 	bad = first_nonzero(data, TDX_PAGE_SIZE + REL_SIGSTRUCT_SIZE, offset);
 	if (bad >= 0)
@@ -382,6 +393,8 @@ static enum rel_error convert_separate(const u8 *module, size_t size,
 				       struct rel_image *img, char *msg,
 				       size_t msg_size)
 {
+	enum rel_error err;
+
 	if (sig_size < REL_SIGSTRUCT_SIZE)
 		return set_error(REL_BAD_SIGSTRUCT, msg, msg_size,
 				 "the sigstruct is %zu bytes, not %d: truncated",
@@ -393,15 +406,9 @@ static enum rel_error convert_separate(const u8 *module, size_t size,
 	if (!size)
 		return set_error(REL_BAD_LAYOUT, msg, msg_size,
 				 "the module is empty");
-	if (size % TDX_PAGE_SIZE)
-		return set_error(REL_BAD_LAYOUT, msg, msg_size,
-				 "the module is %zu bytes, not a multiple of 4 KiB",
-				 size);
-	if (size / TDX_PAGE_SIZE > TDX_BLOB_MAX_MODULE_PAGES)
-		return set_error(REL_TOO_LARGE, msg, msg_size,
-				 "the module has %zu pages, the kernel takes at most %d",
-				 size / TDX_PAGE_SIZE,
-				 TDX_BLOB_MAX_MODULE_PAGES);
+	err = check_module_size(size, msg, msg_size);
+	if (err)
+		return err;
 	return build_image(img, sig, module, size, msg, msg_size);
 }
 
