@@ -44,7 +44,7 @@ echo "# CPU family $cpu model $model stepping $stepping," \
 
 want=${1:?usage: tdx-release-check VERSION}
 other=/releases/other
-echo "1..7"
+echo "1..9"
 
 # The CPU is not listed: nothing to load, nothing changes.
 v0=$(cat $host/version)
@@ -57,8 +57,10 @@ rc=$?
 show /tmp/upload.out
 [ $rc = $NOTHING_LOADABLE ] && grep -q 'cpu-not-listed' /tmp/upload.out
 result $? "tdx-module-update $other: nothing loadable, the CPU (exit $rc)"
-[ "$(cat $host/version)" = "$v0" ]
-result $? "the module still runs $v0"
+[ "$(cat $host/version)" = "$v0" ] &&
+	[ "$(cat $host/update_state)" = idle ] &&
+	[ "$(cat $host/builds_in_flight)" = 0 ]
+result $? "the module still runs $v0, the gate is open, no hold is out"
 
 # The CPU is listed: choose, convert, update under the gate.
 tdx-module-update --list "$dir" > /tmp/list.out 2>&1
@@ -75,4 +77,13 @@ show /tmp/demo.out
 result $rc "tdx-module-update $dir updates $v0 -> $want while TDs are built, every MRTD verified"
 [ "$(cat $host/version)" = "$want" ]
 result $? "the module runs $want"
+[ "$(cat $host/update_state)" = idle ] &&
+	[ "$(cat $host/builds_in_flight)" = 0 ]
+result $? "after the update the gate is open and no hold is out"
+tdx-module-update "$dir" > /tmp/again.out 2>&1
+rc=$?
+show /tmp/again.out
+[ $rc = $NOTHING_LOADABLE ] && [ "$(cat $host/version)" = "$want" ] &&
+	[ "$(cat $host/update_state)" = idle ]
+result $? "again: nothing newer to load (exit $rc), $want still runs, gate open"
 [ $failed = 0 ]
