@@ -140,6 +140,8 @@
 #define E_HW		"transferring:hw-error"
 #define E_BUSY		"transferring:device-busy"
 #define E_WEAROUT	"transferring:flash-wearout"
+/* Refused by the checks that begin the update, in prepare */
+#define E_BUSY_PREP	"preparing:device-busy"
 #define E_INVALID	"preparing:firmware-invalid"
 #define E_SIZE		"preparing:invalid-file-size"
 #define E_DEAD		"preparing:hw-error"
@@ -365,10 +367,10 @@ static const struct row rows[] = {
 	UPD("SYS.UPDATE entropy always", L_SYS_UPDATE, ANY_CPU, 0, ALWAYS,
 	    S_NO_ENTROPY, E_HW, DEAD_LOST, 63, RETRIES),
 	/*
-	 * SEAMLDR.INFO: update_precheck() reads it before the gate closes,
-	 * seamldr_install_module() once more before SHUTDOWN (patch 0003):
-	 * -EIO with nothing touched either way.  Issued from the upload
-	 * worker and the update task on any CPU, so not pinned.
+	 * SEAMLDR.INFO: tdx_module_update() reads it once the image is
+	 * checked, seamldr_install_module() once more before SHUTDOWN
+	 * (patch 0003): -EIO with nothing touched either way.  Issued from
+	 * the upload worker and the update task on any CPU, so not pinned.
 	 */
 	UPD("SEAMLDR.INFO bad-param", L_INFO, ANY_CPU, 0, ALWAYS,
 	    S_EBADPARAM, E_HW, OLD, 64, 1),
@@ -383,12 +385,13 @@ static const struct row rows[] = {
 	/*
 	 * Machines the update must refuse before SHUTDOWN, as upstream did
 	 * not: a P-SEAMLDR without room for another update (-ENOSPC:
-	 * flash-wearout), a CPU offline (-EBUSY: device-busy).
+	 * flash-wearout), a CPU offline (-EBUSY: device-busy, in prepare,
+	 * before the gate closes).
 	 */
 	UPDM("no update left on the P-SEAMLDR", M_NO_ROOM, 0, ANY_CPU, 0, 0,
 	     0, E_WEAROUT, OLD, 0, 0),
-	UPDM("CPU 1 offline", M_CPU1_OFFLINE, 0, ANY_CPU, 0, 0, 0, E_BUSY,
-	     OLD, 64, 0),
+	UPDM("CPU 1 offline", M_CPU1_OFFLINE, 0, ANY_CPU, 0, 0, 0,
+	     E_BUSY_PREP, OLD, 64, 0),
 	/*
 	 * TD build, as KVM's: INIT_VM takes the hold and runs
 	 * TDH.MNG.CREATE, KEY.CONFIG and INIT, and gives the hold back if

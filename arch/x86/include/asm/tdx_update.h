@@ -69,6 +69,8 @@ struct tdx_build_hold {
  * @cancel_err: why the update was called off (-ECANCELED or -ETIMEDOUT),
  *	zero if it was not
  * @committed: past the point of no return; cancel has no effect
+ * @begun: accepted by tdx_module_update_begin(): the request holds the
+ *	right to update, and the gate is closed
  * @done: the update task finished
  * @ret: its result
  *
@@ -83,6 +85,7 @@ struct tdx_update_request {
 	struct task_struct *waiter;
 	int cancel_err;
 	bool committed;
+	bool begun;
 	struct completion done;
 	int ret;
 };
@@ -222,8 +225,10 @@ const char *tdx_update_state_name(enum tdx_update_state state);
 int tdx_module_update_check(const void *image, size_t size);
 void tdx_update_request_init(struct tdx_update_request *req,
 			     unsigned int timeout_ms, bool nonblock);
+int tdx_module_update_begin(struct tdx_update_request *req);
 int tdx_module_update(struct tdx_update_request *req,
 		      const void *image, size_t size);
+void tdx_module_update_end(struct tdx_update_request *req);
 bool tdx_module_update_cancel(struct tdx_update_request *req);
 
 #endif /* CONFIG_INTEL_TDX_HOST */

@@ -6,21 +6,23 @@
  * in stop_machine(), TDH.SYS.SHUTDOWN, SEAMLDR.INSTALL, the new module's
  * initialization, TDH.SYS.UPDATE.  This file decides when it may run:
  *
- *  1. The image is copied, and the copy checked against the tdx_blob
+ *  1. The update is accepted (one at a time, and only if the module can
+ *     take it), and the gate closes: TD builds that start from now on
+ *     wait behind it.  The caller may check its image meanwhile.
+ *  2. The image is copied, and the copy checked against the tdx_blob
  *     rules (including the module's SHA-384 against its sigstruct), so
- *     that what is checked is what is installed.  Nothing is touched yet.
- *  2. A dedicated task takes the write side of the update gate: it waits,
- *     killably and under a deadline, for the TD builds in flight to end,
- *     and from then on no new build can start.  Cancel and the deadline
- *     kill that task; once it holds the gate it checks for them one last
- *     time and then commits.  A task of its own, because fw_upload's
- *     write runs in a kworker, which no signal reaches.
+ *     that what is checked is what is installed.  A dedicated task takes
+ *     the write side of the update gate: it waits, killably and under a
+ *     deadline, for the TD builds in flight to end.  Cancel and the
+ *     deadline kill that task; once it holds the gate it checks for them
+ *     one last time and then commits.  A task of its own, because
+ *     fw_upload's write runs in a kworker, which no signal reaches.
  *  3. It runs seamldr_install_module().  Where the module offers
  *     UPDATE_COMPAT, TDH.SYS.SHUTDOWN carries AVOID_COMPAT_SENSITIVE and
  *     a conflict comes back as -EBUSY with the old module running.  A
  *     failure after the shutdown leaves no usable module: TDX is dead
  *     until reboot, and builds and updates fail fast.
- *  4. The gate opens again.
+ *  4. The gate opens again, however the update ended.
  */
 
 #define pr_fmt(fmt) "tdx: " fmt
@@ -44,9 +46,12 @@
 #include "update.h"
 
 /*
- * One update at a time.  Taken before the gate's write side (and so
- * before cpu_hotplug_lock, which seamldr_install_module() takes);
- * never taken by a TD build.
+ * One update at a time: held from tdx_module_update_begin() to the end of
+ * tdx_module_update() (or tdx_module_update_end()), in one task.  Taken
+ * before the gate's write side (and so before cpu_hotplug_lock, which
+ * seamldr_install_module() takes); tdx-host holds it across fw_upload's
+ * prepare and write, and so before the upload's own lock.  Never taken
+ * by a TD build.
  */
 static DEFINE_MUTEX(tdx_update_mutex);
 
@@ -300,9 +305,6 @@ EXPORT_SYMBOL_GPL(tdx_update_backstop);
 
 static int update_precheck(void)
 {
-	struct seamldr_info info;
-	int ret;
-
 	switch (tdx_update_state()) {
 	case TDX_UPDATE_UNSUPPORTED:
 		pr_err("update refused: the TDX module does not support runtime update\n");
@@ -315,13 +317,22 @@ static int update_precheck(void)
 	}
 
 	/*
-	 * seamldr_install_module() checks both again; saying so here
-	 * spares the wait for builds.
+	 * seamldr_install_module() checks again; saying so here spares the
+	 * wait for builds.
 	 */
 	if (!cpumask_equal(cpu_online_mask, cpu_present_mask)) {
 		pr_err("update refused: bring all CPUs online first\n");
 		return -EBUSY;
 	}
+	return 0;
+}
+
+/* Whether the P-SEAMLDR has room for another update; checked again later. */
+static int update_check_seamldr(void)
+{
+	struct seamldr_info info;
+	int ret;
+
 	ret = seamldr_get_info(&info);
 	if (ret)
 		return ret;
@@ -357,8 +368,8 @@ static void update_report_timeout(struct tdx_update_request *req)
 }
 
 /*
- * Start the update task and wait for it, under the
- * deadline and the caller's fatal signals.  Returns the update's result;
+ * Start the update task and wait for it, under the deadline and the
+ * caller's fatal signals.  Returns the update's result;
  * job->dead says whether the old module is gone with no new one running.
  * The caller has closed the gate and opens it again afterwards.
  */
@@ -409,15 +420,94 @@ int tdx_module_update_check(const void *image, size_t size)
 EXPORT_SYMBOL_GPL(tdx_module_update_check);
 
 /**
- * tdx_module_update() - replace the running TDX module
+ * tdx_module_update_begin() - accept an update and shut new builds out
  * @req: set up with tdx_update_request_init()
+ *
+ * Takes the right to update (one update at a time), refuses what the
+ * module's state refuses, and closes the gate: TD builds that start from
+ * now on wait behind the update instead of joining the builds it must
+ * wait for.  A caller that receives the image in steps calls this first,
+ * checks the image meanwhile, and then calls tdx_module_update(), or
+ * tdx_module_update_end() to give up; tdx_module_update() calls it itself
+ * when the caller did not.
+ *
+ * Context: process context; the same task must later call
+ *	tdx_module_update() or tdx_module_update_end() for @req.
+ * Return: 0; or -EBUSY (another update runs, or not every present CPU is
+ * online), -EOPNOTSUPP or -ENXIO, as for tdx_module_update(), with
+ * nothing changed.
+ */
+int tdx_module_update_begin(struct tdx_update_request *req)
+{
+	int ret;
+
+	/* A request is good for one update: set it up again for the next. */
+	if (WARN_ON_ONCE(req->begun || completion_done(&req->done)))
+		return -EINVAL;
+	if (!mutex_trylock(&tdx_update_mutex)) {
+		pr_info_ratelimited("update refused: another update is in progress\n");
+		return -EBUSY;
+	}
+	ret = update_precheck();
+	if (ret) {
+		mutex_unlock(&tdx_update_mutex);
+		return ret;
+	}
+	/*
+	 * Accepted.  Whatever happens next, tdx_module_update() or
+	 * tdx_module_update_end() opens the gate again, and only they do.
+	 */
+	tdx_gate_close();
+	req->begun = true;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tdx_module_update_begin);
+
+/*
+ * Open the gate, read the new module if there is one, and give up the
+ * right to update.
+ */
+static void update_finish(struct tdx_update_request *req,
+			  enum tdx_update_state state, bool updated)
+{
+	tdx_gate_open(state);
+	if (updated)
+		tdx_update_probe();
+	req->begun = false;
+	mutex_unlock(&tdx_update_mutex);
+}
+
+/**
+ * tdx_module_update_end() - give up an update that tdx_module_update_begin()
+ *	accepted, without running it
+ * @req: the request
+ *
+ * Opens the gate again; builds that waited behind the update go on.  Does
+ * nothing when @req was not begun, or tdx_module_update() already ran it.
+ *
+ * Context: the task that called tdx_module_update_begin().
+ */
+void tdx_module_update_end(struct tdx_update_request *req)
+{
+	if (req->begun)
+		update_finish(req, TDX_UPDATE_IDLE, false);
+}
+EXPORT_SYMBOL_GPL(tdx_module_update_end);
+
+/**
+ * tdx_module_update() - replace the running TDX module
+ * @req: set up with tdx_update_request_init(), and perhaps begun with
+ *	tdx_module_update_begin()
  * @image: a tdx_blob image
  * @size: its length
  *
- * Checks a copy of the image, waits up to @req->timeout_ms for the TD
- * builds in flight (new builds wait behind the update), then installs
- * the copy on all CPUs with seamldr_install_module().
- * tdx_module_update_cancel() calls the update off while it waits.
+ * Begins the update unless the caller did, checks a copy of the image
+ * and that the P-SEAMLDR has room for it, waits up to @req->timeout_ms
+ * for the TD builds in flight (new builds wait behind the update), then
+ * installs the copy on all CPUs with
+ * seamldr_install_module().  tdx_module_update_cancel() calls the update
+ * off while it waits.  Returns with the gate open and the update over,
+ * whatever the result.
  *
  * The deadline runs from the start of the update task and covers only
  * the wait for builds: once the update is past the point of no return it
@@ -454,49 +544,33 @@ int tdx_module_update(struct tdx_update_request *req,
 	u8 *copy;
 	int ret;
 
-	/* A request is good for one update: set it up again for the next. */
-	if (WARN_ON_ONCE(completion_done(&req->done)))
-		return -EINVAL;
-	ret = update_image_check(image, size, &layout);
-	if (ret)
-		return ret;
+	if (!req->begun) {
+		ret = tdx_module_update_begin(req);
+		if (ret)
+			return ret;
+	}
 	/*
-	 * Install a private copy, checked again: the caller's buffer may
-	 * change meanwhile (a second writer of the upload), and what was
-	 * checked must be what the P-SEAMLDR reads.  vmalloc(), as
+	 * Check and install a private copy: the caller's buffer may change
+	 * meanwhile (a second writer of the upload), and what was checked
+	 * must be what the P-SEAMLDR reads.  vmalloc(), as
 	 * seamldr_install_module() wants it.
 	 */
 	copy = vmalloc(size);
-	if (!copy)
-		return -ENOMEM;
+	if (!copy) {
+		ret = -ENOMEM;
+		goto finish;
+	}
 	memcpy(copy, image, size);
 	ret = update_image_check(copy, size, &layout);
-	if (ret)
-		goto free;
-	job.image = copy;
-
-	if (!mutex_trylock(&tdx_update_mutex)) {
-		pr_info_ratelimited("update refused: another update is in progress\n");
-		ret = -EBUSY;
-		goto free;
-	}
-	ret = update_precheck();
-	if (ret)
-		goto unlock;
-	/*
-	 * Accepted: builds that start from now on wait behind the update,
-	 * rather than join the builds it waits for while its task starts.
-	 * Whatever happens next, the gate opens again below, and only
-	 * there.
-	 */
-	tdx_gate_close();
-	ret = update_start_and_wait(&job);
-	tdx_gate_open(job.dead ? TDX_UPDATE_DEAD : TDX_UPDATE_IDLE);
 	if (!ret)
-		tdx_update_probe();
-unlock:
-	mutex_unlock(&tdx_update_mutex);
-free:
+		ret = update_check_seamldr();
+	if (ret)
+		goto finish;
+
+	job.image = copy;
+	ret = update_start_and_wait(&job);
+finish:
+	update_finish(req, job.dead ? TDX_UPDATE_DEAD : TDX_UPDATE_IDLE, !ret);
 	vfree(copy);
 	return ret;
 }

@@ -489,6 +489,56 @@ static void second_update_is_refused(struct kunit *test)
 }
 
 /*
+ * tdx_module_update_begin() shuts builds out at once, before the caller
+ * has checked its image: a build that arrives meanwhile waits (here: a
+ * non-blocking one fails) instead of joining the builds the update must
+ * wait for.  Ending the update unrun, or a refused image, lets builds in.
+ */
+static void begin_shuts_out_builds_before_the_image(struct kunit *test)
+{
+	struct tdx_update_request req, other;
+	struct tdx_kunit_builder late = {};
+	struct tdx_build_hold a = {};
+
+	tdx_update_request_init(&req, BOUND_MS, false);
+	KUNIT_ASSERT_EQ(test, tdx_module_update_begin(&req), 0);
+	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_WAITING);
+	KUNIT_EXPECT_EQ(test, tdx_build_begin(&a, true), -EAGAIN);
+	KUNIT_ASSERT_EQ(test, tdx_kunit_builder_start(&late, false), 0);
+	/* One update at a time, from begin on. */
+	tdx_update_request_init(&other, BOUND_MS, true);
+	KUNIT_EXPECT_EQ(test, tdx_module_update_begin(&other), -EBUSY);
+	msleep(SETTLE_MS);
+	KUNIT_EXPECT_FALSE(test, completion_done(&late.begun));
+
+	tdx_module_update_end(&req);
+	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+	KUNIT_ASSERT_TRUE(test, tdx_kunit_wait_done(&late.begun, BOUND_MS));
+	KUNIT_EXPECT_EQ(test, late.ret, 0);
+	KUNIT_EXPECT_EQ(test, late.updates_seen, 0);
+	tdx_build_end(&late.hold);
+	tdx_kunit_builder_put(&late);
+	/* A second end does nothing. */
+	tdx_module_update_end(&req);
+
+	/* Begun, then refused by the image check of the update itself. */
+	tdx_update_request_init(&req, BOUND_MS, false);
+	KUNIT_ASSERT_EQ(test, tdx_module_update_begin(&req), 0);
+	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, gate_img.data, 100),
+			-EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+	KUNIT_EXPECT_EQ(test, shutdowns(), 0);
+
+	/* Begun, then run. */
+	tdx_update_request_init(&req, BOUND_MS, false);
+	KUNIT_ASSERT_EQ(test, tdx_module_update_begin(&req), 0);
+	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, gate_img.data,
+						gate_img.size), 0);
+	KUNIT_EXPECT_EQ(test, shutdowns(), 1);
+	expect_gate_free(test);
+}
+
+/*
  * The re-entry lockdep cannot see: a task that owns a build hold asks for
  * an update.  It must end in the deadline, not hang.
  */
@@ -645,6 +695,7 @@ static struct kunit_case gate_cases[] = {
 			 early_abort_gen_params),
 	KUNIT_CASE(nonblock_update_busy_with_builds),
 	KUNIT_CASE(second_update_is_refused),
+	KUNIT_CASE(begin_shuts_out_builds_before_the_image),
 	KUNIT_CASE(update_from_build_owner_times_out),
 	KUNIT_CASE(fast_path_follows_state_and_policy),
 	KUNIT_CASE(reprobe_refused_with_build_in_flight),

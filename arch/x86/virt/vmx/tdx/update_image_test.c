@@ -681,9 +681,11 @@ static void module_update_maps_image_errors(struct kunit *test)
 	tdx_update_request_init(&req, 0, true);
 	KUNIT_EXPECT_EQ(test, tdx_module_update(&req, buf, size), -EINVAL);
 
-	/* Refused before the P-SEAMLDR was asked anything. */
+	/* Refused before the P-SEAMLDR was asked anything; the gate open. */
 	KUNIT_EXPECT_EQ(test, tdx_sim_calls(P_SEAMLDR_INFO), info_calls);
 	KUNIT_EXPECT_EQ(test, tdx_sim_calls(P_SEAMLDR_INSTALL), install_calls);
+	KUNIT_EXPECT_EQ(test, tdx_update_state(), TDX_UPDATE_IDLE);
+	KUNIT_EXPECT_EQ(test, tdx_builds_in_flight(), 0);
 }
 
 static void tdx_update_image_suite_exit(struct kunit_suite *suite)
