@@ -11,10 +11,11 @@
  *
  *   pairs=N gate_ps=G mutex_ps=M rwsem_ps=R
  *
- * in picoseconds per pair; R is a bare rwsem read lock/unlock pair, the
- * part of a build hold that the rwsem itself costs.  The pairs take the
- * inline fast path of <asm/tdx_update.h>, as KVM's calls would.  Test
- * kernels only; make bench runs it on a kernel without lock debugging.
+ * in picoseconds per pair; R is a bare rwsem read lock/unlock pair, what
+ * a read side built on an ordinary rwsem would cost at least.  The pairs
+ * take the inline fast path of <asm/tdx_update.h>, as KVM's calls would.
+ * Test kernels only; make bench runs it on a kernel without lock
+ * debugging.
  */
 #define pr_fmt(fmt) "tdx_sim_bench: " fmt
 

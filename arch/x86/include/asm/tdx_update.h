@@ -22,7 +22,7 @@
 #include <linux/compiler.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
-#include <linux/rwsem.h>
+#include <linux/preempt.h>
 
 /**
  * enum tdx_update_state - what the module and the update side are doing
@@ -98,25 +98,63 @@ struct tdx_update_request {
 
 /**
  * struct tdx_update_gate - the update gate, as its inline fast path sees it
- * @update_rwsem: read-held by each build hold, write-held by an update
- * @fast: a build may take its hold without looking further: no update is
- *	pending, TDX is not dead, and (test kernels) the gate is on
+ * @fast: a build may take its hold by counting it on its CPU: no update
+ *	is pending, TDX is not dead, and (test kernels) the gate is on
+ * @dep_map: update_rwsem for lockdep: read by each build hold, written
+ *	by an update
  *
  * Private to arch/x86/virt/vmx/tdx/update_gate.c, which documents the
  * locking; declared here only so that the common case of
  * tdx_build_begin() and tdx_build_end() is inline in their callers.
  */
 struct tdx_update_gate {
-	struct rw_semaphore update_rwsem;
 	bool fast;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map dep_map;
+#endif
 };
 
 extern struct tdx_update_gate tdx_update_gate;
-/* Build holds taken minus given back on each CPU; see update_gate.c. */
+/*
+ * The read side of update_rwsem: build holds taken minus given back on
+ * each CPU.  See update_gate.c.
+ */
 DECLARE_PER_CPU(int, tdx_build_holds);
 
 int __tdx_build_begin(struct tdx_build_hold *hold, bool nonblock);
 void __tdx_build_end(struct tdx_build_hold *hold);
+void __tdx_build_end_wake(void);
+
+/*
+ * Count a hold on this CPU unless an update is pending.  Preemption is
+ * off from the look at @fast to the count, so an update that turns @fast
+ * off and then waits for an RCU grace period sees every hold counted
+ * after a look that found it on.
+ */
+static __always_inline bool tdx_gate_read_trylock(void)
+{
+	bool fast;
+
+	preempt_disable();
+	fast = READ_ONCE(tdx_update_gate.fast);
+	if (likely(fast))
+		this_cpu_inc(tdx_build_holds);
+	preempt_enable();
+	return fast;
+}
+
+/* Uncount a hold; wake the update if one waits for the holds to end. */
+static __always_inline void tdx_gate_read_unlock(void)
+{
+	bool fast;
+
+	preempt_disable();
+	this_cpu_dec(tdx_build_holds);
+	fast = READ_ONCE(tdx_update_gate.fast);
+	preempt_enable();
+	if (unlikely(!fast))
+		__tdx_build_end_wake();
+}
 
 /**
  * tdx_build_begin() - take a build hold for a TD build
@@ -133,41 +171,28 @@ void __tdx_build_end(struct tdx_build_hold *hold);
  * VM's lock; teardown once nothing else can reach the VM).  Other tasks
  * may call tdx_build_held() at any time.
  *
- * The common case is inline: a look at the gate, the read lock, a second
- * look, the count.  Everything else is __tdx_build_begin().
+ * The common case is inline: a look at the gate and a per-CPU count,
+ * with preemption off in between.  Everything else is
+ * __tdx_build_begin().
  *
  * Context: process context, may sleep.
- * Return: 0 on success; -EAGAIN if @nonblock and an update is pending,
- * or the hold cannot be taken at once; -EINTR if a fatal signal arrived
- * while waiting; -ENXIO if TDX is dead; -EBUSY if @hold already holds.
+ * Return: 0 on success; -EAGAIN if @nonblock and an update is pending;
+ * -EINTR if a fatal signal arrived while waiting; -ENXIO if TDX is dead;
+ * -EBUSY if @hold already holds.
  */
 static inline int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 {
-	struct rw_semaphore *sem = &tdx_update_gate.update_rwsem;
-	int ret;
-
 	/*
-	 * Builds that arrive while an update is pending wait for it on the
-	 * gate's wait queue, not in the rwsem; a second hold for @hold must
-	 * not queue behind an update that waits for the first.  One branch
-	 * for the three tests.
+	 * A second hold for @hold must not wait for an update that waits
+	 * for the first: out of line.  One branch for both tests.
 	 */
-	if (unlikely(nonblock | !!READ_ONCE(hold->flags) |
-		     !READ_ONCE(tdx_update_gate.fast)))
+	if (unlikely(nonblock | !!READ_ONCE(hold->flags)))
 		return __tdx_build_begin(hold, nonblock);
 
-	ret = down_read_killable(sem);
-	/* Look again under the lock: an update may have come meanwhile. */
-	if (unlikely(ret | !READ_ONCE(tdx_update_gate.fast))) {
-		if (ret)
-			return ret;
-		up_read(sem);
+	/* A wait for the update, were one pending: let lockdep check it. */
+	might_lock_read(&tdx_update_gate);
+	if (unlikely(!tdx_gate_read_trylock()))
 		return __tdx_build_begin(hold, false);
-	}
-	/* Lockdep checked the order; the hold outlives this call. */
-	rwsem_release(&sem->dep_map, _THIS_IP_);
-	/* Counted before it is published, and so before it can end. */
-	this_cpu_inc(tdx_build_holds);
 	WRITE_ONCE(hold->flags, TDX_HOLD_HELD | TDX_HOLD_GATED);
 	return 0;
 }
@@ -188,8 +213,7 @@ static inline void tdx_build_end(struct tdx_build_hold *hold)
 {
 	if (likely(READ_ONCE(hold->flags) == (TDX_HOLD_HELD | TDX_HOLD_GATED))) {
 		WRITE_ONCE(hold->flags, 0);
-		this_cpu_dec(tdx_build_holds);
-		up_read_non_owner(&tdx_update_gate.update_rwsem);
+		tdx_gate_read_unlock();
 		return;
 	}
 	__tdx_build_end(hold);

@@ -8,34 +8,44 @@
  * update write-holds it.  So an update waits for the builds in flight,
  * and builds that start while an update is pending wait for the update.
  *
+ * update_rwsem is a per-CPU reader-writer semaphore, in the manner of
+ * percpu_rw_semaphore: a read hold is a count on the CPU that took it,
+ * taken while a flag says no update is pending; the update turns the
+ * flag off, waits for an RCU grace period, after which every hold is
+ * either counted or sees the flag off, and then waits for the sum of
+ * the counts to reach zero.  A TD build thus pays two per-CPU counts and
+ * two looks at the flag, and no atomic operation.  percpu_rw_semaphore
+ * itself does not fit: its writer waits uninterruptibly, has no
+ * non-blocking variant, and takes a normal grace period every time; the
+ * update must be cancellable, bounded by a deadline, and quick.
+ *
  * A build spans several ioctls, so its hold crosses returns to userspace
  * and may be given back by another task (the one that closes the VM fd,
- * or exit()).  Lockdep checks the ordering when the hold is taken and is
- * then told the lock is gone (gate_lockdep_handoff()); the hold is given
- * back with up_read_non_owner(), which lockdep does not track.  This is
- * the pattern of freeze_super() and kiocb_start_write().
+ * or exit()).  Lockdep is told of each hold as a read acquisition that
+ * it checks and forgets at once (might_lock_read()), and of the update
+ * as a write acquisition from the start of its wait for the holds to the
+ * end of the update: the ordering is validated where a build would wait
+ * for an update, and no lock is left held across the return to
+ * userspace.  This is what freeze_super() and kiocb_start_write() do for
+ * sb_writers, by other means.
  *
  * The common case of taking and giving back a hold is inline, in
- * <asm/tdx_update.h>: a TD build then pays the rwsem's read lock and
- * unlock, a per-CPU count and a look at the gate before and after the
- * lock, and no call or atomic operation of its own.  The rest is here.
+ * <asm/tdx_update.h>.  The rest is here.
  *
- * rwsem lets a new reader steal the lock while a woken writer has not
- * run yet, so the gate keeps its own state as well: from the moment an
- * update is requested until it is done, new builds wait for it on
- * update_done_wq, and a build that got the read lock anyway gives way.
- * Builds that arrive behind an update therefore start after it.
+ * The gate keeps a state as well: from the moment an update is accepted
+ * until it is done, new builds wait for it on update_done_wq, in order,
+ * and userspace can read what the update side is doing.
  *
- * What lockdep cannot see after the handoff: a task that owns a build
- * hold and then waits for an update (or for a second build hold while an
- * update is pending) waits forever.  Every such wait here is killable or
- * can be made non-blocking, and the update side waits with a deadline,
- * so the worst case is a failed update, never a stuck host.
+ * What lockdep cannot see after a hold is taken: a task that owns a
+ * build hold and then waits for an update (or for a second build hold
+ * while an update is pending) waits forever.  Every such wait here is
+ * killable or can be made non-blocking, and the update side waits with a
+ * deadline, so the worst case is a failed update, never a stuck host.
  */
 
-#include <linux/atomic.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
@@ -44,43 +54,64 @@
 #include "update.h"
 
 /*
- * tdx_update_gate.update_rwsem: read-held by each build hold from
- * tdx_build_begin() to tdx_build_end(), write-held by the update task
- * from the moment the builds in flight have drained until the new module
- * runs (or TDX is declared dead).  Test kernels only: a hold taken with
- * the gate switched off read-holds it just while it is counted, and a
- * test re-probe write-holds it (with a trylock, under tdx_update_mutex)
- * while it replaces the module.
+ * update_rwsem: read-held by each build hold from tdx_build_begin() to
+ * tdx_build_end(), write-held by the update task from the start of its
+ * wait for the builds in flight until the new module runs (or TDX is
+ * declared dead).  Its parts:
+ *
+ * tdx_update_gate.fast: a build may take a read hold by counting it.
+ * Follows gate_state and the test policy (gate_set_state()); read
+ * without locks, by builds with preemption off.  An update turns it off
+ * when it closes the gate, and it stays off until the gate opens.
+ *
+ * tdx_build_holds: the read holds out, +1 on the CPU that took a hold,
+ * -1 on the CPU that gave it back, so only the sum over all CPUs means
+ * anything.  The sum is also what userspace reads as builds_in_flight.
+ *
+ * holds_gone_wq: the update task waits on it for the sum to reach zero;
+ * a hold given back while @fast is off wakes it.
  *
  * Lock order: tdx_update_mutex -> update_rwsem -> cpu_hotplug_lock ->
- * (stop_machine) -> the P-SEAMLDR's locks.  KVM takes a build hold before
+ * (stop_machine) -> the P-SEAMLDR's locks; tdx_update_mutex also comes
+ * before the upload core's lock, which tdx-host's update holds it
+ * across (see update.c).  KVM takes a build hold before
  * the locks of the VM it builds (kvm->lock, the vCPU mutexes, slots_lock)
  * and never waits for the gate under them; the update side takes none of
  * them.  Read holds are invisible to lockdep once taken (see above), so
  * nothing may wait for the write side while owning one.
- *
- * tdx_update_gate.fast: whether builds may take the inline fast path;
- * follows gate_state and the test policy (gate_set_state()), read
- * without locks.  A build reads it under the read lock, so it sees the
- * value an update stored before its write lock was last released.
  */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+static struct lock_class_key update_rwsem_key;
+#endif
+
 struct tdx_update_gate tdx_update_gate = {
-	.update_rwsem = __RWSEM_INITIALIZER(tdx_update_gate.update_rwsem),
 	.fast = true,
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	.dep_map = {
+		.name = "update_rwsem",
+		.key = &update_rwsem_key,
+		.wait_type_inner = LD_WAIT_SLEEP,
+	},
+#endif
 };
 EXPORT_SYMBOL_GPL(tdx_update_gate);
 
+DEFINE_PER_CPU(int, tdx_build_holds);
+EXPORT_PER_CPU_SYMBOL_GPL(tdx_build_holds);
+
+static DECLARE_WAIT_QUEUE_HEAD(holds_gone_wq);
+
 /*
  * gate_state is the module's enum tdx_update_state.  Written only under
- * tdx_update_mutex (by the probe, by tdx_module_update(), or by the
- * update task that the mutex holder started and waits for) and at init,
- * always through gate_set_state(); read without locks.  While it is
- * WAITING or UPDATING an update is pending, and new builds wait on
- * update_done_wq for it to change.
+ * tdx_update_mutex (by the probe, by tdx_module_update_begin() and what
+ * follows it, or by the update task that the mutex holder started and
+ * waits for) and at init, always through gate_set_state(); read without
+ * locks.  While it is WAITING or UPDATING an update is pending, and new
+ * builds wait on update_done_wq for it to change.
  *
  * An update closes the gate (WAITING) with tdx_gate_close() and opens it
- * (IDLE, or DEAD) with tdx_gate_open(): tdx_module_update() calls each
- * exactly once for every update it accepts, whichever way the update
+ * (IDLE, or DEAD) with tdx_gate_open(), each exactly once for every
+ * update tdx_module_update_begin() accepts, whichever way the update
  * ends.  In between, the update task only takes and releases the write
  * side and marks the point of no return (UPDATING).
  */
@@ -94,18 +125,14 @@ static DECLARE_WAIT_QUEUE_HEAD(update_done_wq);
  */
 static bool gate_write_held;
 
-/*
- * Build holds out: +1 on the CPU that took a hold, -1 on the CPU that
- * gave it back, so only the sum over all CPUs means anything.  A count
- * for userspace and tests, not a lock; per CPU, so that a build hold
- * costs no atomic operation beyond the rwsem's own two.
- */
-DEFINE_PER_CPU(int, tdx_build_holds);
-EXPORT_PER_CPU_SYMBOL_GPL(tdx_build_holds);
-
 static bool gate_enabled(void)
 {
 	return tdx_update_policy() == TDX_POLICY_GATE;
+}
+
+static bool gate_dead(void)
+{
+	return READ_ONCE(gate_state) == TDX_UPDATE_DEAD;
 }
 
 static bool update_pending(void)
@@ -127,8 +154,38 @@ static void gate_set_state(enum tdx_update_state state)
 				      state == TDX_UPDATE_UNSUPPORTED));
 }
 
+/* The sum of the per-CPU counts; exact once no hold can be taken. */
+static int gate_holds(void)
+{
+	int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu(tdx_build_holds, cpu));
+	return n;
+}
+
+/*
+ * After tdx_update_gate.fast went off: once every CPU has left the
+ * preemption-off section of tdx_gate_read_trylock() it may have been in,
+ * every hold is counted or was refused, and no new hold is counted.
+ */
+static void gate_sync_holds(void)
+{
+	synchronize_rcu_expedited();
+}
+
 #ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
 static int gate_policy = TDX_POLICY_GATE;
+
+/*
+ * Test kernels only: a hold taken with the gate switched off is counted
+ * under a read hold of this rwsem, and a test re-probe write-holds it
+ * (with a trylock, under tdx_update_mutex) while it replaces the module.
+ * Taken after tdx_update_mutex, never together with update_rwsem.
+ */
+static DECLARE_RWSEM(gate_test_rwsem);
+/* The state a test re-probe closed the gate in. */
+static enum tdx_update_state gate_test_state;
 
 /* Tests switch policies only while no update is pending. */
 void tdx_update_set_policy(enum tdx_update_policy policy)
@@ -145,111 +202,95 @@ enum tdx_update_policy tdx_update_policy(void)
 EXPORT_SYMBOL_GPL(tdx_update_policy);
 
 /*
- * For a test re-probe: keep every build out, gated or not, without
- * waiting.  Returns 0 with the write side held and no build hold out, or
- * -EBUSY.
+ * For a test re-probe, under tdx_update_mutex: keep every build out,
+ * gated or not, without waiting.  Returns 0 with no build hold out and
+ * none to be taken until tdx_gate_test_admit_builds(), or -EBUSY.
  */
 int tdx_gate_test_exclude_builds(void)
 {
-	if (!down_write_trylock(&tdx_update_gate.update_rwsem))
+	if (!down_write_trylock(&gate_test_rwsem))
 		return -EBUSY;
-	if (tdx_builds_in_flight()) {
-		up_write(&tdx_update_gate.update_rwsem);
+	gate_test_state = READ_ONCE(gate_state);
+	gate_set_state(TDX_UPDATE_WAITING);
+	gate_sync_holds();
+	if (gate_holds()) {
+		tdx_gate_set_state(gate_test_state);
+		up_write(&gate_test_rwsem);
 		return -EBUSY;
 	}
 	return 0;
 }
 
+/* The re-probe is over; it has set the state, or leaves it as it was. */
 void tdx_gate_test_admit_builds(void)
 {
-	up_write(&tdx_update_gate.update_rwsem);
-}
-#endif
-
-/*
- * A build hold outlives the call that took it.  Lockdep has validated the
- * ordering at acquisition; tell it the lock is gone, so that returning to
- * userspace with a hold is not reported.  The hold is later given back
- * with up_read_non_owner(), which lockdep does not track.
- */
-static void gate_lockdep_handoff(void)
-{
-	rwsem_release(&tdx_update_gate.update_rwsem.dep_map, _THIS_IP_);
-}
-
-/* Wait until no update is pending. */
-static int gate_wait_for_update(bool nonblock)
-{
-	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD)
-		return -ENXIO;
-	if (!update_pending())
-		return 0;
-	if (nonblock)
-		return -EAGAIN;
-
-	/* This wait is a wait for the write side: let lockdep know. */
-	might_lock_read(&tdx_update_gate.update_rwsem);
-	if (wait_event_killable(update_done_wq, !update_pending()))
-		return -EINTR;
-	return READ_ONCE(gate_state) == TDX_UPDATE_DEAD ? -ENXIO : 0;
-}
-
-/* Take the read side once: 0, -EAGAIN (@nonblock, not free) or -EINTR. */
-static int gate_down_read(bool nonblock)
-{
-	if (nonblock)
-		return down_read_trylock(&tdx_update_gate.update_rwsem) ?
-		       0 : -EAGAIN;
-	return down_read_killable(&tdx_update_gate.update_rwsem);
-}
-
-static int gate_read_lock(bool nonblock)
-{
-	int ret;
-
-	for (;;) {
-		ret = gate_wait_for_update(nonblock);
-		if (ret)
-			return ret;
-		ret = gate_down_read(nonblock);
-		if (ret)
-			return ret;
-		/*
-		 * rwsem lets a reader slip in just as the last build ends and
-		 * before the woken writer runs.  Give way: the update was
-		 * asked for first.
-		 */
-		if (!update_pending())
-			break;
-		up_read(&tdx_update_gate.update_rwsem);
-	}
-
-	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
-		up_read(&tdx_update_gate.update_rwsem);
-		return -ENXIO;
-	}
-	return 0;
+	if (READ_ONCE(gate_state) == TDX_UPDATE_WAITING)
+		tdx_gate_set_state(gate_test_state);
+	up_write(&gate_test_rwsem);
 }
 
 /*
- * A test policy switched the gate off: the hold is counted and holds no
- * lock.  It is counted under the read side all the same, so that a test
- * re-probe, which write-holds update_rwsem, sees every hold or none.
+ * A test policy switched the gate off: the hold is counted but does not
+ * keep updates out.  It is counted under gate_test_rwsem, so that a test
+ * re-probe sees every hold or none.
  */
 static int gate_begin_ungated(struct tdx_build_hold *hold)
 {
-	int ret = down_read_killable(&tdx_update_gate.update_rwsem);
+	int ret = down_read_killable(&gate_test_rwsem);
 
 	if (ret)
 		return ret;
-	if (READ_ONCE(gate_state) == TDX_UPDATE_DEAD) {
+	if (gate_dead()) {
 		ret = -ENXIO;
 	} else {
 		this_cpu_inc(tdx_build_holds);
 		WRITE_ONCE(hold->flags, TDX_HOLD_HELD);
 	}
-	up_read(&tdx_update_gate.update_rwsem);
+	up_read(&gate_test_rwsem);
 	return ret;
+}
+#else
+static int gate_begin_ungated(struct tdx_build_hold *hold)
+{
+	return -EINVAL;
+}
+#endif
+
+/*
+ * Wait until a hold may be taken.  With the gate on, holds are refused
+ * (@fast off) while an update is pending or a test re-probe runs, and
+ * for good once TDX is dead; the change that lets them in again sets
+ * both the state and @fast before it wakes update_done_wq.
+ */
+static int gate_wait_for_update(bool nonblock)
+{
+	if (gate_dead())
+		return -ENXIO;
+	if (READ_ONCE(tdx_update_gate.fast))
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+
+	/* This wait is a wait for the write side: let lockdep know. */
+	might_lock_read(&tdx_update_gate);
+	if (wait_event_killable(update_done_wq,
+				READ_ONCE(tdx_update_gate.fast) || gate_dead()))
+		return -EINTR;
+	return gate_dead() ? -ENXIO : 0;
+}
+
+/* Take a read hold: wait (or, with @nonblock, fail) while one is refused. */
+static int gate_read_lock(bool nonblock)
+{
+	int ret;
+
+	/* Once more if an update closed the gate again meanwhile. */
+	while (!tdx_gate_read_trylock()) {
+		ret = gate_wait_for_update(nonblock);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /**
@@ -258,35 +299,46 @@ static int gate_begin_ungated(struct tdx_build_hold *hold)
  * @nonblock: as for tdx_build_begin()
  *
  * For tdx_build_begin() only: the non-blocking variant, a @hold that
- * already holds, an update pending, TDX dead, a test policy without the
- * gate, and an inline fast path that lost a race with a new update.
+ * already holds, an update pending, TDX dead, and a test policy without
+ * the gate.
  *
  * Context: process context, may sleep.
  * Return: as for tdx_build_begin().
  */
 int __tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 {
-	unsigned long flags = TDX_HOLD_HELD;
 	int ret;
 
 	if (READ_ONCE(hold->flags))
 		return -EBUSY;
-
-	if (gate_enabled()) {
-		ret = gate_read_lock(nonblock);
-		if (ret)
-			return ret;
-		gate_lockdep_handoff();
-		flags |= TDX_HOLD_GATED;
-	} else {
+	if (!gate_enabled())
 		return gate_begin_ungated(hold);
-	}
 
-	this_cpu_inc(tdx_build_holds);
-	WRITE_ONCE(hold->flags, flags);
+	ret = gate_read_lock(nonblock);
+	if (ret)
+		return ret;
+	WRITE_ONCE(hold->flags, TDX_HOLD_HELD | TDX_HOLD_GATED);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(__tdx_build_begin);
+
+/**
+ * __tdx_build_end_wake() - a hold ended while an update may wait for it
+ *
+ * For tdx_build_end() only.
+ *
+ * Context: any context that may sleep.
+ */
+void __tdx_build_end_wake(void)
+{
+	/*
+	 * wake_up() takes the wait queue's lock, which the update task takes
+	 * too before it looks at the sum: it sees this hold gone, or is
+	 * woken to look again.
+	 */
+	wake_up(&holds_gone_wq);
+}
+EXPORT_SYMBOL_GPL(__tdx_build_end_wake);
 
 /**
  * __tdx_build_end() - tdx_build_end() when it is not simple
@@ -304,9 +356,10 @@ void __tdx_build_end(struct tdx_build_hold *hold)
 	if (!(flags & TDX_HOLD_HELD))
 		return;
 	WRITE_ONCE(hold->flags, 0);
-	this_cpu_dec(tdx_build_holds);
 	if (flags & TDX_HOLD_GATED)
-		up_read_non_owner(&tdx_update_gate.update_rwsem);
+		tdx_gate_read_unlock();
+	else
+		this_cpu_dec(tdx_build_holds);
 }
 EXPORT_SYMBOL_GPL(__tdx_build_end);
 
@@ -330,12 +383,8 @@ EXPORT_SYMBOL_GPL(tdx_build_held);
  */
 unsigned int tdx_builds_in_flight(void)
 {
-	int cpu, n = 0;
-
-	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu(tdx_build_holds, cpu));
 	/* A sum taken while holds come and go can be off, even below 0. */
-	return max(n, 0);
+	return max(gate_holds(), 0);
 }
 EXPORT_SYMBOL_GPL(tdx_builds_in_flight);
 
@@ -382,10 +431,10 @@ void tdx_gate_set_state(enum tdx_update_state state)
 /**
  * tdx_gate_close() - shut out new builds: an update is pending
  *
- * Called by tdx_module_update() as soon as it has accepted an update,
- * before the update task exists: from here on, new builds wait (or fail
- * with -EAGAIN) instead of joining the builds the update has to wait
- * for.  Every call is paired with one tdx_gate_open().
+ * Called by tdx_module_update_begin() as soon as it has accepted an
+ * update: from here on, new builds wait (or fail with -EAGAIN) instead
+ * of joining the builds the update has to wait for.  Every call is
+ * paired with one tdx_gate_open().
  */
 void tdx_gate_close(void)
 {
@@ -396,9 +445,9 @@ void tdx_gate_close(void)
  * tdx_gate_open() - the update is over: let builds in again
  * @state: TDX_UPDATE_IDLE, or TDX_UPDATE_DEAD if TDX is now unusable
  *
- * Called by tdx_module_update() once for every tdx_gate_close(), after
- * the update task (if one was started) has finished, however the update
- * ended.  Builds waiting behind the update wake and see @state.
+ * Called once for every tdx_gate_close(), after the update task (if one
+ * was started) has finished, however the update ended.  Builds waiting
+ * behind the update wake and see @state.
  */
 void tdx_gate_open(enum tdx_update_state state)
 {
@@ -429,15 +478,20 @@ int tdx_gate_lock_updates(bool nonblock)
 	if (!gate_enabled())
 		return 0;
 
+	rwsem_acquire(&tdx_update_gate.dep_map, 0, 0, _RET_IP_);
+	gate_sync_holds();
 	if (nonblock) {
-		if (!down_write_trylock(&tdx_update_gate.update_rwsem))
+		if (gate_holds())
 			ret = -EBUSY;
-	} else {
-		ret = down_write_killable(&tdx_update_gate.update_rwsem);
+	} else if (wait_event_killable(holds_gone_wq, !gate_holds())) {
+		ret = -EINTR;
 	}
-	if (!ret)
-		gate_write_held = true;
-	return ret;
+	if (ret) {
+		rwsem_release(&tdx_update_gate.dep_map, _RET_IP_);
+		return ret;
+	}
+	gate_write_held = true;
+	return 0;
 }
 
 /* Past the point of no return: cancel no longer has any effect. */
@@ -450,11 +504,11 @@ void tdx_gate_set_updating(void)
  * tdx_gate_unlock_updates() - release what tdx_gate_lock_updates() took
  *
  * Called by the update task after tdx_gate_lock_updates() succeeded.  The
- * gate stays closed: builds get in once tdx_module_update() opens it.
+ * gate stays closed: builds get in once tdx_gate_open() opens it.
  */
 void tdx_gate_unlock_updates(void)
 {
 	if (gate_write_held)
-		up_write(&tdx_update_gate.update_rwsem);
+		rwsem_release(&tdx_update_gate.dep_map, _RET_IP_);
 	gate_write_held = false;
 }
