@@ -31,9 +31,12 @@
  *
  * The lower bound of an update's latency is computed after the fact:
  * the longest remaining time, at the request, of the builds in flight
- * (INIT_VM returned before the request, build ended after it: finalize
+ * (INIT_VM called before the request, build ended after it: finalize
  * end, or close for a build that failed), plus the update's own
- * duration as calibrated.  No coordination that keeps updates out of
+ * duration as calibrated.  INIT_VM takes the build hold first thing, so
+ * a build whose INIT_VM was called before the request held the gate, or
+ * was about to, when the update was asked for; "entered" counts those
+ * whose INIT_VM had not yet returned then.  No coordination that keeps updates out of
  * builds can do better.  What the bound leaves out shows as a ratio
  * above 1: builds that start between the request and the moment the
  * kernel shuts new builds out (the gate waits for them too), and an
@@ -48,8 +51,8 @@
  * builds that must restart (a SEAMCALL failed with EIO, or the MRTD is
  * wrong) and wrong MRTDs.  Per update also: drain_ms, when the last
  * build that ended before the update completed ended (after the
- * request), and joined, how many of those builds began after the
- * request.  And once, the in-kernel cost of a build hold when no update
+ * request), and joined, how many of those builds began (called INIT_VM)
+ * after the request.  And once, the in-kernel cost of a build hold when no update
  * is pending: tdx_sim_bench's begin/end pair beside an uncontended mutex
  * pair.  Percentiles are nearest-rank: with N = 30 updates a point, p99
  * is the maximum, and p50 the 15th.
@@ -158,6 +161,7 @@ struct update {
 	double lb;
 	double drain;		/* the last build ended before the update did */
 	unsigned int inflight;	/* builds in flight at the request */
+	unsigned int entered;	/* ... of which INIT_VM had not returned */
 	unsigned int joined;	/* builds begun after it, ended before done */
 	unsigned int attempts;
 	bool ok;
@@ -564,11 +568,12 @@ static void lower_bound(struct point *pt, struct update *u)
 				continue;
 			if (bd->end < u->done && bd->end - u->req > u->drain)
 				u->drain = bd->end - u->req;
-			if (bd->init_end >= u->req) {
+			if (bd->init_start >= u->req) {
 				u->joined += bd->end < u->done;
 				continue;
 			}
 			u->inflight++;
+			u->entered += bd->init_end >= u->req;
 			if (bd->end - u->req > rem)
 				rem = bd->end - u->req;
 		}
@@ -615,7 +620,8 @@ static void report_point(struct point *pt)
 		       policy_names[pt->policy], pt->builders, pt->think_ms, k);
 		printf("lat_ms=%.1f lb_ms=%.1f ratio=%.3f drain_ms=%.1f ",
 		       lat[k], u->lb, ratio[k], u->drain);
-		printf("inflight=%u joined=%u ", u->inflight, u->joined);
+		printf("inflight=%u entered=%u joined=%u ", u->inflight,
+		       u->entered, u->joined);
 		printf("attempts=%u ok=%d met=%d error=%s\n", u->attempts,
 		       u->ok, u->met, u->error);
 	}

@@ -153,6 +153,24 @@ def busy_joined(run, key, pol, limit):
                float(u['ratio']) > limit and int(u['joined']) > 0)
 
 
+def tail_after_drain(run, key, limit):
+    """For the gate's updates over @limit that no joined build explains:
+    how long each took after the last build it waited for had ended, and,
+    beside it, how long uncoordinated updates took at the same load
+    (p50, max): the update itself, slowed by the load."""
+    slow = [float(u['lat_ms']) - float(u['drain_ms'])
+            for u in updates_at(run, key, 'gate')
+            if float(u['lb_ms']) >= SMALL_LB_MS and
+            float(u['ratio']) > limit and int(u['joined']) == 0]
+    none = sorted(float(u['lat_ms']) for u in updates_at(run, key, 'none'))
+    if not slow or not none:
+        return ''
+    return ('; past the last build it waited for, each took %s ms, where '
+            'an uncoordinated update at this load takes %.1f ms (p50), '
+            'up to %.1f' % ('/'.join('%.1f' % t for t in sorted(slow)),
+                            pct(none, 50), none[-1]))
+
+
 def write_markdown(run, outdir, verdict):
     cfg = run['config']
     table = by_load(run['points'])
@@ -174,12 +192,14 @@ def write_markdown(run, outdir, verdict):
         '',
         'Latency: from the update request to its end; a missed update '
         'counts with the time it was given up at. Lower bound (LB): the '
-        'longest remaining time of the builds in flight at the request, '
+        'longest remaining time of the builds in flight at the request '
+        '(INIT_VM, which takes the build hold first, called before it), '
         'plus the update alone (calibrated with no builds). Ratio: '
         'per-update latency / LB. INIT_VM: wall time of the call, waits '
         'for an update included (solo: no contention). Restarts: builds '
         'with a failed SEAMCALL or a wrong MRTD. Joined: builds that '
-        'began after an update was requested and ended before it did, '
+        'called INIT_VM after an update was requested and ended before '
+        'it did, '
         'summed over the updates (with the gate: builds that got in '
         'before the kernel shut new builds out, and were waited for). '
         'Times in ms.',
@@ -292,8 +312,8 @@ def write_data(run, outdir):
                 f.write(' '.join(vals[c] for c in cols) + '\n')
             f.write('\n\n')
     ucols = ('policy', 'builders', 'think_ms', 'seq', 'lat_ms', 'lb_ms',
-             'ratio', 'drain_ms', 'inflight', 'joined', 'attempts', 'ok',
-             'met', 'error')
+             'ratio', 'drain_ms', 'inflight', 'entered', 'joined', 'attempts',
+             'ok', 'met', 'error')
     with open(os.path.join(outdir, 'updates.dat'), 'w') as f:
         f.write('# ' + ' '.join(ucols) + '\n')
         for u in run['updates']:
@@ -381,9 +401,10 @@ def judge(run):
             why = ''
             if over:
                 why = ' (%d over %.1fx, %d of them joined by a build that ' \
-                      'began after the request)' \
+                      'began after the request%s)' \
                       % (over, MAX_RATIO,
-                         busy_joined(run, key, 'gate', MAX_RATIO))
+                         busy_joined(run, key, 'gate', MAX_RATIO),
+                         tail_after_drain(run, key, MAX_RATIO))
             out.append('%s: %s: gate, %d updates with a bound >= %.0f ms: '
                        'p99 latency / own bound %.2f (max %.1f)%s, '
                        '%d wrong MRTDs'
