@@ -20,6 +20,7 @@
 #include <linux/spinlock_types.h>
 #include <linux/completion.h>
 #include <linux/compiler.h>
+#include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
@@ -190,6 +191,7 @@ static inline int tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 		return __tdx_build_begin(hold, nonblock);
 
 	/* A wait for the update, were one pending: let lockdep check it. */
+	might_sleep();
 	might_lock_read(&tdx_update_gate);
 	if (unlikely(!tdx_gate_read_trylock()))
 		return __tdx_build_begin(hold, false);

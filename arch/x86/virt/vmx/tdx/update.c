@@ -238,12 +238,14 @@ EXPORT_SYMBOL_GPL(tdx_update_request_init);
 
 /**
  * tdx_module_update_cancel() - call off an update that is still waiting
- * @req: the request passed to tdx_module_update()
+ * @req: the request passed to tdx_module_update_begin() or
+ *	tdx_module_update()
  *
  * May be called from any task that may take a spinlock (not from
  * interrupt context), at any time between tdx_update_request_init() and
- * the end of tdx_module_update(); @req must outlive the call.  It never
- * waits and takes no lock of the update gate.
+ * the end of tdx_module_update() or tdx_module_update_end(); @req must
+ * outlive the call.  It never waits and takes no lock of the update
+ * gate.
  *
  * Return: true if the update will not run (tdx_module_update() returns
  * -ECANCELED, or the error it had already failed with), false if it is
@@ -432,10 +434,11 @@ EXPORT_SYMBOL_GPL(tdx_module_update_check);
  * when the caller did not.
  *
  * Context: process context; the same task must later call
- *	tdx_module_update() or tdx_module_update_end() for @req.
+ *	tdx_module_update() or tdx_module_update_end() for @req, and take
+ *	no build hold until then.
  * Return: 0; or -EBUSY (another update runs, or not every present CPU is
  * online), -EOPNOTSUPP or -ENXIO, as for tdx_module_update(), with
- * nothing changed.
+ * nothing changed; -EINVAL if @req was used before.
  */
 int tdx_module_update_begin(struct tdx_update_request *req)
 {
@@ -465,15 +468,20 @@ EXPORT_SYMBOL_GPL(tdx_module_update_begin);
 
 /*
  * Open the gate, read the new module if there is one, and give up the
- * right to update.
+ * right to update.  The request is used up: a request whose update never
+ * started its task is marked done too, so that reusing it is caught.
  */
 static void update_finish(struct tdx_update_request *req,
-			  enum tdx_update_state state, bool updated)
+			  enum tdx_update_state state, int ret)
 {
 	tdx_gate_open(state);
-	if (updated)
+	if (!ret)
 		tdx_update_probe();
 	req->begun = false;
+	if (!completion_done(&req->done)) {
+		req->ret = ret;
+		complete_all(&req->done);
+	}
 	mutex_unlock(&tdx_update_mutex);
 }
 
@@ -490,7 +498,7 @@ static void update_finish(struct tdx_update_request *req,
 void tdx_module_update_end(struct tdx_update_request *req)
 {
 	if (req->begun)
-		update_finish(req, TDX_UPDATE_IDLE, false);
+		update_finish(req, TDX_UPDATE_IDLE, -ECANCELED);
 }
 EXPORT_SYMBOL_GPL(tdx_module_update_end);
 
@@ -515,9 +523,9 @@ EXPORT_SYMBOL_GPL(tdx_module_update_end);
  * changed, unless the error is -EIO and tdx_update_state() returns
  * TDX_UPDATE_DEAD.
  *
- * Context: process context; sleeps.  A fatal signal to the caller calls
- * the update off like cancel does.  @req must outlive any concurrent
- * tdx_module_update_cancel().
+ * Context: process context; sleeps; the task that began @req, if it was
+ * begun.  A fatal signal to the caller calls the update off like cancel
+ * does.  @req must outlive any concurrent tdx_module_update_cancel().
  * Return:
  * * 0: the module was updated
  * * -EMSGSIZE: the image has the wrong length
@@ -535,13 +543,14 @@ EXPORT_SYMBOL_GPL(tdx_module_update_end);
  *   or a step of the update); tdx_update_state() says whether the old
  *   module still runs or TDX is dead
  * * -ENOMEM: no memory for the copy of the image
+ * * -EINVAL also: @req was used before (set it up again for each update)
  */
 int tdx_module_update(struct tdx_update_request *req,
 		      const void *image, size_t size)
 {
 	struct tdx_image_layout layout;
 	struct update_job job = { .req = req, .size = size };
-	u8 *copy;
+	u8 *copy = NULL;
 	int ret;
 
 	if (!req->begun) {
@@ -549,6 +558,12 @@ int tdx_module_update(struct tdx_update_request *req,
 		if (ret)
 			return ret;
 	}
+	/* Called off already (in tdx-host: while prepare checked)? */
+	spin_lock(&req->lock);
+	ret = req->cancel_err;
+	spin_unlock(&req->lock);
+	if (ret)
+		goto finish;
 	/*
 	 * Check and install a private copy: the caller's buffer may change
 	 * meanwhile (a second writer of the upload), and what was checked
@@ -570,7 +585,7 @@ int tdx_module_update(struct tdx_update_request *req,
 	job.image = copy;
 	ret = update_start_and_wait(&job);
 finish:
-	update_finish(req, job.dead ? TDX_UPDATE_DEAD : TDX_UPDATE_IDLE, !ret);
+	update_finish(req, job.dead ? TDX_UPDATE_DEAD : TDX_UPDATE_IDLE, ret);
 	vfree(copy);
 	return ret;
 }

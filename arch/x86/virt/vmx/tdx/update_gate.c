@@ -16,25 +16,27 @@
  * the counts to reach zero.  A TD build thus pays two per-CPU counts and
  * two looks at the flag, and no atomic operation.  percpu_rw_semaphore
  * itself does not fit: its writer waits uninterruptibly, has no
- * non-blocking variant, and takes a normal grace period every time; the
- * update must be cancellable, bounded by a deadline, and quick.
+ * non-blocking variant, and waits for a normal grace period unless the
+ * last writer's is still in force; the update must be cancellable,
+ * bounded by a deadline, and quick.
  *
  * A build spans several ioctls, so its hold crosses returns to userspace
  * and may be given back by another task (the one that closes the VM fd,
  * or exit()).  Lockdep is told of each hold as a read acquisition that
  * it checks and forgets at once (might_lock_read()), and of the update
- * as a write acquisition from the start of its wait for the holds to the
- * end of the update: the ordering is validated where a build would wait
- * for an update, and no lock is left held across the return to
- * userspace.  This is what freeze_super() and kiocb_start_write() do for
- * sb_writers, by other means.
+ * as a write acquisition for as long as the gate is closed (by the task
+ * that closed it) and, nested in the update, by the update task: the
+ * ordering is validated where a build would wait for an update, and no
+ * lock is left held across the return to userspace.  This is what
+ * freeze_super() and kiocb_start_write() do for sb_writers, by other
+ * means.
  *
  * The common case of taking and giving back a hold is inline, in
  * <asm/tdx_update.h>.  The rest is here.
  *
  * The gate keeps a state as well: from the moment an update is accepted
- * until it is done, new builds wait for it on update_done_wq, in order,
- * and userspace can read what the update side is doing.
+ * until it is done, new builds wait for it on update_done_wq, and
+ * userspace can read what the update side is doing.
  *
  * What lockdep cannot see after a hold is taken: a task that owns a
  * build hold and then waits for an update (or for a second build hold
@@ -84,7 +86,7 @@
 static struct lock_class_key update_rwsem_key;
 #endif
 
-struct tdx_update_gate tdx_update_gate = {
+struct tdx_update_gate tdx_update_gate __read_mostly = {
 	.fast = true,
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	.dep_map = {
@@ -105,9 +107,10 @@ static DECLARE_WAIT_QUEUE_HEAD(holds_gone_wq);
  * gate_state is the module's enum tdx_update_state.  Written only under
  * tdx_update_mutex (by the probe, by tdx_module_update_begin() and what
  * follows it, or by the update task that the mutex holder started and
- * waits for) and at init, always through gate_set_state(); read without
- * locks.  While it is WAITING or UPDATING an update is pending, and new
- * builds wait on update_done_wq for it to change.
+ * waits for), at init, and by tests that run no update meanwhile, always
+ * through gate_set_state(); read without locks.  While it is WAITING or
+ * UPDATING an update is pending, and new builds wait on update_done_wq
+ * for it to change.
  *
  * An update closes the gate (WAITING) with tdx_gate_close() and opens it
  * (IDLE, or DEAD) with tdx_gate_open(), each exactly once for every
@@ -174,6 +177,20 @@ static void gate_sync_holds(void)
 	synchronize_rcu_expedited();
 }
 
+/*
+ * For lockdep the task that closes the gate write-holds update_rwsem
+ * until it opens the gate again: builds are shut out all that time.
+ */
+static void gate_lockdep_close(void)
+{
+	rwsem_acquire(&tdx_update_gate.dep_map, 0, 0, _RET_IP_);
+}
+
+static void gate_lockdep_open(void)
+{
+	rwsem_release(&tdx_update_gate.dep_map, _RET_IP_);
+}
+
 #ifdef CONFIG_TDX_MODULE_UPDATE_TEST_HOOKS
 static int gate_policy = TDX_POLICY_GATE;
 
@@ -187,11 +204,14 @@ static DECLARE_RWSEM(gate_test_rwsem);
 /* The state a test re-probe closed the gate in. */
 static enum tdx_update_state gate_test_state;
 
-/* Tests switch policies only while no update is pending. */
+/*
+ * Tests switch policies only while no update is pending.  Builds waiting
+ * for the gate wake, and take an ungated hold if it is now off.
+ */
 void tdx_update_set_policy(enum tdx_update_policy policy)
 {
 	WRITE_ONCE(gate_policy, policy);
-	gate_set_state(READ_ONCE(gate_state));
+	tdx_gate_set_state(READ_ONCE(gate_state));
 }
 EXPORT_SYMBOL_GPL(tdx_update_set_policy);
 
@@ -203,8 +223,9 @@ EXPORT_SYMBOL_GPL(tdx_update_policy);
 
 /*
  * For a test re-probe, under tdx_update_mutex: keep every build out,
- * gated or not, without waiting.  Returns 0 with no build hold out and
- * none to be taken until tdx_gate_test_admit_builds(), or -EBUSY.
+ * gated or not, without waiting.  Returns 0 with no build hold out, no
+ * ungated one to be taken until tdx_gate_test_admit_builds() and no
+ * gated one until the probe sets the state; or -EBUSY.
  */
 int tdx_gate_test_exclude_builds(void)
 {
@@ -212,8 +233,10 @@ int tdx_gate_test_exclude_builds(void)
 		return -EBUSY;
 	gate_test_state = READ_ONCE(gate_state);
 	gate_set_state(TDX_UPDATE_WAITING);
+	gate_lockdep_close();
 	gate_sync_holds();
 	if (gate_holds()) {
+		gate_lockdep_open();
 		tdx_gate_set_state(gate_test_state);
 		up_write(&gate_test_rwsem);
 		return -EBUSY;
@@ -224,15 +247,17 @@ int tdx_gate_test_exclude_builds(void)
 /* The re-probe is over; it has set the state, or leaves it as it was. */
 void tdx_gate_test_admit_builds(void)
 {
+	gate_lockdep_open();
 	if (READ_ONCE(gate_state) == TDX_UPDATE_WAITING)
 		tdx_gate_set_state(gate_test_state);
 	up_write(&gate_test_rwsem);
 }
 
 /*
- * A test policy switched the gate off: the hold is counted but does not
- * keep updates out.  It is counted under gate_test_rwsem, so that a test
- * re-probe sees every hold or none.
+ * A test policy switched the gate off: the hold is counted, but an
+ * update that runs while the gate is off does not wait for it.  It is
+ * counted under gate_test_rwsem, so that a test re-probe sees every hold
+ * or none.
  */
 static int gate_begin_ungated(struct tdx_build_hold *hold)
 {
@@ -256,36 +281,48 @@ static int gate_begin_ungated(struct tdx_build_hold *hold)
 }
 #endif
 
+/* Whether a build need not wait for the gate any more. */
+static bool gate_settled(void)
+{
+	return READ_ONCE(tdx_update_gate.fast) || gate_dead() ||
+	       !gate_enabled();
+}
+
 /*
  * Wait until a hold may be taken.  With the gate on, holds are refused
  * (@fast off) while an update is pending or a test re-probe runs, and
- * for good once TDX is dead; the change that lets them in again sets
- * both the state and @fast before it wakes update_done_wq.
+ * for good once TDX is dead; every change that lets them in again, or
+ * switches the gate off, sets the state and @fast before it wakes
+ * update_done_wq (tdx_gate_set_state()).
  */
 static int gate_wait_for_update(bool nonblock)
 {
 	if (gate_dead())
 		return -ENXIO;
-	if (READ_ONCE(tdx_update_gate.fast))
+	if (gate_settled())
 		return 0;
 	if (nonblock)
 		return -EAGAIN;
 
 	/* This wait is a wait for the write side: let lockdep know. */
 	might_lock_read(&tdx_update_gate);
-	if (wait_event_killable(update_done_wq,
-				READ_ONCE(tdx_update_gate.fast) || gate_dead()))
+	if (wait_event_killable(update_done_wq, gate_settled()))
 		return -EINTR;
 	return gate_dead() ? -ENXIO : 0;
 }
 
-/* Take a read hold: wait (or, with @nonblock, fail) while one is refused. */
+/*
+ * Take a read hold: wait (or, with @nonblock, fail) while one is refused.
+ * Returns 1 if a test policy switched the gate off meanwhile.
+ */
 static int gate_read_lock(bool nonblock)
 {
 	int ret;
 
 	/* Once more if an update closed the gate again meanwhile. */
 	while (!tdx_gate_read_trylock()) {
+		if (!gate_enabled())
+			return 1;
 		ret = gate_wait_for_update(nonblock);
 		if (ret)
 			return ret;
@@ -315,6 +352,8 @@ int __tdx_build_begin(struct tdx_build_hold *hold, bool nonblock)
 		return gate_begin_ungated(hold);
 
 	ret = gate_read_lock(nonblock);
+	if (ret > 0)
+		return gate_begin_ungated(hold);
 	if (ret)
 		return ret;
 	WRITE_ONCE(hold->flags, TDX_HOLD_HELD | TDX_HOLD_GATED);
@@ -356,10 +395,8 @@ void __tdx_build_end(struct tdx_build_hold *hold)
 	if (!(flags & TDX_HOLD_HELD))
 		return;
 	WRITE_ONCE(hold->flags, 0);
-	if (flags & TDX_HOLD_GATED)
-		tdx_gate_read_unlock();
-	else
-		this_cpu_dec(tdx_build_holds);
+	/* Gated or not, the hold is in the count an update may drain. */
+	tdx_gate_read_unlock();
 }
 EXPORT_SYMBOL_GPL(__tdx_build_end);
 
@@ -439,32 +476,35 @@ void tdx_gate_set_state(enum tdx_update_state state)
 void tdx_gate_close(void)
 {
 	gate_set_state(TDX_UPDATE_WAITING);
+	gate_lockdep_close();
 }
 
 /**
  * tdx_gate_open() - the update is over: let builds in again
  * @state: TDX_UPDATE_IDLE, or TDX_UPDATE_DEAD if TDX is now unusable
  *
- * Called once for every tdx_gate_close(), after the update task (if one
- * was started) has finished, however the update ended.  Builds waiting
- * behind the update wake and see @state.
+ * Called once for every tdx_gate_close(), by the same task, after the
+ * update task (if one was started) has finished, however the update
+ * ended.  Builds waiting behind the update wake and see @state.
  */
 void tdx_gate_open(enum tdx_update_state state)
 {
 	WARN_ON_ONCE(gate_write_held);
+	gate_lockdep_open();
 	tdx_gate_set_state(state);
 }
 
 /**
  * tdx_gate_lock_updates() - drain the builds in flight
- * @nonblock: fail with -EBUSY at once if a build is in flight
+ * @nonblock: fail with -EBUSY, after the grace period only, if a build is
+ *	in flight
  *
  * Called by the update task between tdx_gate_close() and tdx_gate_open(),
  * so no new build can start.  On success, no build hold is out until
  * tdx_gate_unlock_updates().
  *
  * Context: a task that allows SIGKILL, so that cancel can interrupt the
- *	wait.
+ *	wait for the holds (not the grace period before it, which is short).
  * Return: 0 with the write side held (or, when a test policy switched
  * the gate off, without it); -EBUSY if @nonblock and a build is in
  * flight; -EINTR when killed.
