@@ -35,8 +35,9 @@
  * end, or close for a build that failed), plus the update's own
  * duration as calibrated.  INIT_VM takes the build hold first thing, so
  * a build whose INIT_VM was called before the request held the gate, or
- * was about to, when the update was asked for; "entered" counts those
- * whose INIT_VM had not yet returned then.  No coordination that keeps updates out of
+ * was about to, when the update was asked for; of those whose INIT_VM
+ * had not returned yet, the ones that ended after the update had waited
+ * behind it and are left out, and the others are counted as "entered".  No coordination that keeps updates out of
  * builds can do better.  What the bound leaves out shows as a ratio
  * above 1: builds that start between the request and the moment the
  * kernel shuts new builds out (the gate waits for them too), and an
@@ -572,8 +573,18 @@ static void lower_bound(struct point *pt, struct update *u)
 				u->joined += bd->end < u->done;
 				continue;
 			}
+			/*
+			 * INIT_VM called before the request, returned after
+			 * it: the build held the gate at the request if the
+			 * update waited for it; if it ended after the update,
+			 * it waited behind it instead.
+			 */
+			if (bd->init_end >= u->req) {
+				if (bd->end >= u->done)
+					continue;
+				u->entered++;
+			}
 			u->inflight++;
-			u->entered += bd->init_end >= u->req;
 			if (bd->end - u->req > rem)
 				rem = bd->end - u->req;
 		}
