@@ -10,7 +10,8 @@
 #                     tdx-module-update, builds queuing behind it (NOGATE=1:
 #                     the same with the gate off)
 #   make kunit SUITE='tdx_update_gate*'
-#                     the inner loop: one suite (a kunit.py glob)
+#                     the inner loop: the KUnit suites only, or one
+#                     (a kunit.py glob)
 #   make stress       the lockdep-stress run, STRESS_SECONDS (300)
 #   make vmfuzz       the test device and attributes fuzzed, VMFUZZ_SECONDS
 #   make fuzz         the image checks under libFuzzer, FUZZ_RUNS (1000000)
@@ -259,6 +260,17 @@ CHECK_BOUND_INCR_S := 240
 # upstream's TDX init and update against the simulated module, the
 # selftests, the demo with and without the gate, the fault campaign, a
 # release directory, stress and VM fuzz; judge every log.
+# The KUnit suites (SUITE narrows them) into $(KOUT)/test.log and
+# $(B)/kunit.json, with kunit.py's summary; ends the recipe with a
+# failure only if the kernel left no log to judge.
+kunit-run = rm -f $(KOUT)/test.log $(B)/kunit.json; \
+	$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/kunit.json $(SUITE) \
+		> $(B)/kunit.out 2>&1; rc=$$?; \
+	grep -E '^\[..:..:..\] (Building|Configuring|Elapsed|Testing complete|=)' \
+		$(B)/kunit.out | tail -n 40 || true; \
+	if [ $$rc -ne 0 ] && [ ! -s $(KOUT)/test.log ]; then \
+		tail -n 60 $(B)/kunit.out; echo "0 passed, 1 failed"; exit 1; fi
+
 check: tree user $(VM)/initramfs.cpio.gz
 	@python3 $(TDX)/check-log.py --selftest
 	@$(USER_OUT)/image-check-test $(USER_OUT)/tdx-sim-mkimage \
@@ -270,13 +282,7 @@ check: tree user $(VM)/initramfs.cpio.gz
 	  bash $(CLI_DIR)/test-release.sh $(USER_OUT)/tdx-module-update \
 		$(USER_OUT)/test-image-check > $(USER_OUT)/release.tap \
 		2> $(USER_OUT)/release.err; } & clitests=$$!; \
-	rm -f $(KOUT)/test.log $(B)/kunit.json; \
-	$(KUNIT) run $(KUNIT_ARGS) --json=$(B)/kunit.json $(SUITE) \
-		> $(B)/kunit.out 2>&1; rc=$$?; \
-	grep -E '^\[..:..:..\] (Building|Configuring|Elapsed|Testing complete|=)' \
-		$(B)/kunit.out | tail -n 40 || true; \
-	if [ $$rc -ne 0 ] && [ ! -s $(KOUT)/test.log ]; then \
-		tail -n 60 $(B)/kunit.out; echo "0 passed, 1 failed"; exit 1; fi; \
+	$(kunit-run); \
 	echo "KUnit done: $$(( $$(date +%s) - start )) s; upstream's TDX in the VM..."; \
 	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
 		$(VM)/initramfs.cpio.gz upstream $(VM)/upstream $(VM_TIMEOUT) \
@@ -316,7 +322,11 @@ check: tree user $(VM)/initramfs.cpio.gz
 		$(VM)/out/selftests.out $(VM)/runs.tap \
 		$(VM)/check-faults/faults.out $(VM)/check-release/release.out
 
-kunit: check
+# The inner loop: the KUnit suites alone (SUITE narrows them), judged
+# like make check, with no userspace tests and no VM runs.
+kunit: tree
+	@$(kunit-run); \
+	python3 $(TDX)/check-log.py $(KOUT)/test.log $(B)/kunit.json
 
 # $(call vm-judged,RUN,OPTS): boot the test kernel for one run, show what
 # it printed, judge its console log; fails if either failed.
