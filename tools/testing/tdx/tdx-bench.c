@@ -37,11 +37,12 @@
  * a build whose INIT_VM was called before the request held the gate, or
  * was about to, when the update was asked for; of those whose INIT_VM
  * had not returned yet, the ones that ended after the update had waited
- * behind it and are left out, and the others are counted as "entered".  No coordination that keeps updates out of
- * builds can do better.  What the bound leaves out shows as a ratio
- * above 1: builds that start between the request and the moment the
- * kernel shuts new builds out (the gate waits for them too), and an
- * update that runs slower on a loaded machine than on an idle one.
+ * behind it and are left out, and the others are counted as "entered".
+ * No coordination that keeps updates out of builds can do better.  What
+ * the bound leaves out shows as a ratio above 1: builds that start
+ * between the request and the moment the kernel shuts new builds out
+ * (the gate waits for them too), and an update that runs slower on a
+ * loaded machine than on an idle one.
  *
  * Reported per policy and load: update latency p50/p99/max (a missed
  * update counts with the time it was given up at), lower bound p50/p99,
