@@ -53,9 +53,11 @@
  * builds that must restart (a SEAMCALL failed with EIO, or the MRTD is
  * wrong) and wrong MRTDs.  Per update also: drain_ms, when the last
  * build that ended before the update completed ended (after the
- * request), and joined, how many of those builds began (called INIT_VM)
- * after the request.  And once, the in-kernel cost of a build hold when no update
- * is pending: tdx_sim_bench's begin/end pair beside an uncontended mutex
+ * request), joined, how many of those builds began (called INIT_VM)
+ * after the request, and for an update that succeeded, when (after the
+ * request) the simulated module shut down and when it ran again.  And
+ * once, the in-kernel cost of a build hold when no update is pending:
+ * tdx_sim_bench's begin/end pair beside an uncontended mutex
  * pair.  Percentiles are nearest-rank: with N = 30 updates a point, p99
  * is the maximum, and p50 the 15th.
  *
@@ -165,6 +167,8 @@ struct update {
 	unsigned int inflight;	/* builds in flight at the request */
 	unsigned int entered;	/* ... of which INIT_VM had not returned */
 	unsigned int joined;	/* builds begun after it, ended before done */
+	double shutdown;	/* the module shut down (simulator's clock) */
+	double updated;		/* ... and ran again after TDH.SYS.UPDATE */
 	unsigned int attempts;
 	bool ok;
 	bool met;
@@ -469,6 +473,9 @@ static int update_one(struct point *pt, struct update *u)
 		u->done = up.end_ms;
 		if (!up.error[0]) {
 			u->ok = true;
+			/* Both are CLOCK_MONOTONIC, as vm_now_ms(). */
+			u->shutdown = vm_sim_long("shutdown_ns") / 1e6;
+			u->updated = vm_sim_long("updated_ns") / 1e6;
 			break;
 		}
 		if (pt->policy != POL_FAILFAST ||
@@ -634,6 +641,9 @@ static void report_point(struct point *pt)
 		       lat[k], u->lb, ratio[k], u->drain);
 		printf("inflight=%u entered=%u joined=%u ", u->inflight,
 		       u->entered, u->joined);
+		if (u->ok)
+			printf("shutdown_ms=%.1f updated_ms=%.1f ",
+			       u->shutdown - u->req, u->updated - u->req);
 		printf("attempts=%u ok=%d met=%d error=%s\n", u->attempts,
 		       u->ok, u->met, u->error);
 	}

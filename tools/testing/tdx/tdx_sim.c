@@ -60,6 +60,7 @@
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/sysfs.h>
 #include <linux/topology.h>
 #include <linux/unaligned.h>
@@ -238,6 +239,13 @@ static struct sim_state {
 	unsigned int latency_us[TDX_SIM_NR_LEAVES];
 	unsigned long calls[TDX_SIM_NR_LEAVES];
 	unsigned long seamldr_overlaps;
+	/*
+	 * CLOCK_MONOTONIC of the last shutdown that succeeded and of the
+	 * last TDH.SYS.UPDATE that did: where an update spends its time,
+	 * for the bench.
+	 */
+	u64 shutdown_ns;
+	u64 updated_ns;
 } sim;
 
 /*
@@ -572,6 +580,7 @@ static u64 sys_shutdown(struct tdx_module_args *a)
 		return TDX_UPDATE_COMPAT_SENSITIVE;
 
 	sim.phase = SIM_SHUTDOWN;
+	WRITE_ONCE(sim.shutdown_ns, ktime_get_ns());
 	sim.handoff_written = sim.cur.handoff_version;
 	cpumask_clear(&sim.installed);
 	cpumask_clear(&sim.lp_initialized);
@@ -753,6 +762,7 @@ static u64 sys_update(void)
 	 */
 	sim.cur = sim.staged;
 	sim.phase = SIM_RUNNING;
+	WRITE_ONCE(sim.updated_ns, ktime_get_ns());
 	return TDX_SUCCESS;
 }
 
@@ -1756,6 +1766,8 @@ enum sim_counter {
 	CNT_REMAINING,
 	CNT_RUNNING,
 	CNT_PHASE,
+	CNT_SHUTDOWN_NS,
+	CNT_UPDATED_NS,
 };
 
 static const char * const phase_names[] = {
@@ -1788,6 +1800,10 @@ static int counter_get(char *buf, const struct kernel_param *kp)
 		return sysfs_emit(buf, "%u\n", tdx_sim_remaining_updates());
 	case CNT_PHASE:
 		return sysfs_emit(buf, "%s\n", phase_names[READ_ONCE(sim.phase)]);
+	case CNT_SHUTDOWN_NS:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(sim.shutdown_ns));
+	case CNT_UPDATED_NS:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(sim.updated_ns));
 	}
 	tdx_sim_running_module(&d);
 	return sysfs_emit(buf, "%u.%u.%02u %u\n", d.major, d.minor, d.update,
@@ -1803,6 +1819,8 @@ module_param_cb(seamldr_overlaps, &counter_ops, (void *)CNT_SEAMLDR_OVERLAPS,
 module_param_cb(remaining, &counter_ops, (void *)CNT_REMAINING, 0444);
 module_param_cb(running, &counter_ops, (void *)CNT_RUNNING, 0444);
 module_param_cb(phase, &counter_ops, (void *)CNT_PHASE, 0444);
+module_param_cb(shutdown_ns, &counter_ops, (void *)CNT_SHUTDOWN_NS, 0444);
+module_param_cb(updated_ns, &counter_ops, (void *)CNT_UPDATED_NS, 0444);
 
 /**
  * tdx_sim_rdmsrq() - the platform MSRs the TDX host code reads

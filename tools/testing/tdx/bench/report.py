@@ -158,17 +158,26 @@ def tail_after_drain(run, key, limit):
     how long each took after the last build it waited for had ended, and,
     beside it, how long uncoordinated updates took at the same load
     (p50, max): the update itself, slowed by the load."""
-    slow = [float(u['lat_ms']) - float(u['drain_ms'])
-            for u in updates_at(run, key, 'gate')
-            if float(u['lb_ms']) >= SMALL_LB_MS and
-            float(u['ratio']) > limit and int(u['joined']) == 0]
+    slow = sorted((u for u in updates_at(run, key, 'gate')
+                   if float(u['lb_ms']) >= SMALL_LB_MS and
+                   float(u['ratio']) > limit and int(u['joined']) == 0),
+                  key=lambda u: float(u['lat_ms']) - float(u['drain_ms']))
     none = sorted(float(u['lat_ms']) for u in updates_at(run, key, 'none'))
     if not slow or not none:
         return ''
+    parts = []
+    for u in slow:
+        lat, drain = float(u['lat_ms']), float(u['drain_ms'])
+        part = '%.1f' % (lat - drain)
+        if 'shutdown_ms' in u:
+            shut, upd = float(u['shutdown_ms']), float(u['updated_ms'])
+            part += (' (to SHUTDOWN %.1f, SHUTDOWN to TDH.SYS.UPDATE %.1f, '
+                     'then to the upload\'s end %.1f)'
+                     % (shut - drain, upd - shut, lat - upd))
+        parts.append(part)
     return ('; past the last build it waited for, each took %s ms, where '
             'an uncoordinated update at this load takes %.1f ms (p50), '
-            'up to %.1f' % ('/'.join('%.1f' % t for t in sorted(slow)),
-                            pct(none, 50), none[-1]))
+            'up to %.1f' % ('/'.join(parts), pct(none, 50), none[-1]))
 
 
 def write_markdown(run, outdir, verdict):
@@ -312,8 +321,8 @@ def write_data(run, outdir):
                 f.write(' '.join(vals[c] for c in cols) + '\n')
             f.write('\n\n')
     ucols = ('policy', 'builders', 'think_ms', 'seq', 'lat_ms', 'lb_ms',
-             'ratio', 'drain_ms', 'inflight', 'entered', 'joined', 'attempts',
-             'ok', 'met', 'error')
+             'ratio', 'drain_ms', 'inflight', 'entered', 'joined',
+             'shutdown_ms', 'updated_ms', 'attempts', 'ok', 'met', 'error')
     with open(os.path.join(outdir, 'updates.dat'), 'w') as f:
         f.write('# ' + ' '.join(ucols) + '\n')
         for u in run['updates']:
