@@ -283,7 +283,11 @@ check: tree user $(VM)/initramfs.cpio.gz
 		$(USER_OUT)/test-image-check > $(USER_OUT)/release.tap \
 		2> $(USER_OUT)/release.err; } & clitests=$$!; \
 	$(kunit-run); \
-	echo "KUnit done: $$(( $$(date +%s) - start )) s; upstream's TDX in the VM..."; \
+	echo "KUnit done: $$(( $$(date +%s) - start )) s; run-vm.sh's boot watchdog..."; \
+	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/test-run-vm.sh $(BZIMAGE) \
+		$(VM)/initramfs.cpio.gz \
+		$(VM)/watchdog $(ACCEL) > $(VM)/run-vm-test.tap; \
+	echo "upstream's TDX in the VM..."; \
 	QEMU_CPU=$(QEMU_CPU) $(TDX)/vm/run-vm.sh $(BZIMAGE) \
 		$(VM)/initramfs.cpio.gz upstream $(VM)/upstream $(VM_TIMEOUT) \
 		$(ACCEL) || true; \
@@ -318,7 +322,8 @@ check: tree user $(VM)/initramfs.cpio.gz
 		"fresh clone, $(CHECK_BOUND_INCR_S) s after a one-file change)"; \
 	python3 $(TDX)/check-log.py $(B)/console-all.log $(B)/kunit.json \
 		$(USER_OUT)/image-check.tap $(USER_OUT)/cli.tap \
-		$(USER_OUT)/release.tap $(VM)/upstream/upstream.out \
+		$(USER_OUT)/release.tap $(VM)/run-vm-test.tap \
+		$(VM)/upstream/upstream.out \
 		$(VM)/out/selftests.out $(VM)/runs.tap \
 		$(VM)/check-faults/faults.out $(VM)/check-release/release.out
 
