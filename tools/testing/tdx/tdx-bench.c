@@ -55,7 +55,8 @@
  * build that ended before the update completed ended (after the
  * request), joined, how many of those builds began (called INIT_VM)
  * after the request, and for an update that succeeded, when (after the
- * request) the simulated module shut down and when it ran again.  And
+ * request) it last asked SEAMLDR.INFO (just before stop_machine()), when
+ * the simulated module shut down and when it ran again.  And
  * once, the in-kernel cost of a build hold when no update is pending:
  * tdx_sim_bench's begin/end pair beside an uncontended mutex
  * pair.  Percentiles are nearest-rank: with N = 30 updates a point, p99
@@ -167,7 +168,8 @@ struct update {
 	unsigned int inflight;	/* builds in flight at the request */
 	unsigned int entered;	/* ... of which INIT_VM had not returned */
 	unsigned int joined;	/* builds begun after it, ended before done */
-	double shutdown;	/* the module shut down (simulator's clock) */
+	double info;		/* the last SEAMLDR.INFO (simulator's clock) */
+	double shutdown;	/* the module shut down */
 	double updated;		/* ... and ran again after TDH.SYS.UPDATE */
 	unsigned int attempts;
 	bool ok;
@@ -474,6 +476,7 @@ static int update_one(struct point *pt, struct update *u)
 		if (!up.error[0]) {
 			u->ok = true;
 			/* Both are CLOCK_MONOTONIC, as vm_now_ms(). */
+			u->info = vm_sim_long("info_ns") / 1e6;
 			u->shutdown = vm_sim_long("shutdown_ns") / 1e6;
 			u->updated = vm_sim_long("updated_ns") / 1e6;
 			break;
@@ -642,8 +645,9 @@ static void report_point(struct point *pt)
 		printf("inflight=%u entered=%u joined=%u ", u->inflight,
 		       u->entered, u->joined);
 		if (u->ok)
-			printf("shutdown_ms=%.1f updated_ms=%.1f ",
-			       u->shutdown - u->req, u->updated - u->req);
+			printf("info_ms=%.1f shutdown_ms=%.1f updated_ms=%.1f ",
+			       u->info - u->req, u->shutdown - u->req,
+			       u->updated - u->req);
 		printf("attempts=%u ok=%d met=%d error=%s\n", u->attempts,
 		       u->ok, u->met, u->error);
 	}

@@ -240,10 +240,12 @@ static struct sim_state {
 	unsigned long calls[TDX_SIM_NR_LEAVES];
 	unsigned long seamldr_overlaps;
 	/*
-	 * CLOCK_MONOTONIC of the last shutdown that succeeded and of the
-	 * last TDH.SYS.UPDATE that did: where an update spends its time,
-	 * for the bench.
+	 * CLOCK_MONOTONIC of the last SEAMLDR.INFO (an update asks it just
+	 * before it stops the machine), of the last shutdown that succeeded
+	 * and of the last TDH.SYS.UPDATE that did: where an update spends
+	 * its time, for the bench.
 	 */
+	u64 info_ns;
 	u64 shutdown_ns;
 	u64 updated_ns;
 } sim;
@@ -784,6 +786,7 @@ static u64 seamldr_info(struct tdx_module_args *a)
 	info->num_remaining_updates = sim.remaining_updates;
 	info->seam_ready = sim.phase == SIM_RUNNING;
 	info->p_seam_ready = 1;
+	WRITE_ONCE(sim.info_ns, ktime_get_ns());
 	return TDX_SUCCESS;
 }
 
@@ -1766,6 +1769,7 @@ enum sim_counter {
 	CNT_REMAINING,
 	CNT_RUNNING,
 	CNT_PHASE,
+	CNT_INFO_NS,
 	CNT_SHUTDOWN_NS,
 	CNT_UPDATED_NS,
 };
@@ -1800,6 +1804,8 @@ static int counter_get(char *buf, const struct kernel_param *kp)
 		return sysfs_emit(buf, "%u\n", tdx_sim_remaining_updates());
 	case CNT_PHASE:
 		return sysfs_emit(buf, "%s\n", phase_names[READ_ONCE(sim.phase)]);
+	case CNT_INFO_NS:
+		return sysfs_emit(buf, "%llu\n", READ_ONCE(sim.info_ns));
 	case CNT_SHUTDOWN_NS:
 		return sysfs_emit(buf, "%llu\n", READ_ONCE(sim.shutdown_ns));
 	case CNT_UPDATED_NS:
@@ -1819,6 +1825,7 @@ module_param_cb(seamldr_overlaps, &counter_ops, (void *)CNT_SEAMLDR_OVERLAPS,
 module_param_cb(remaining, &counter_ops, (void *)CNT_REMAINING, 0444);
 module_param_cb(running, &counter_ops, (void *)CNT_RUNNING, 0444);
 module_param_cb(phase, &counter_ops, (void *)CNT_PHASE, 0444);
+module_param_cb(info_ns, &counter_ops, (void *)CNT_INFO_NS, 0444);
 module_param_cb(shutdown_ns, &counter_ops, (void *)CNT_SHUTDOWN_NS, 0444);
 module_param_cb(updated_ns, &counter_ops, (void *)CNT_UPDATED_NS, 0444);
 

@@ -180,6 +180,48 @@ def tail_after_drain(run, key, limit):
             'up to %.1f' % ('/'.join(parts), pct(none, 50), none[-1]))
 
 
+STEPS = ('to SEAMLDR.INFO', 'to TDH.SYS.SHUTDOWN',
+         'to TDH.SYS.UPDATE', 'to the upload\'s end')
+
+
+def steps(u, pol):
+    """Where a successful update's time went, in ms: from its start (the
+    request, or for the gate the end of the last build it waited for)
+    to the last SEAMLDR.INFO (asked just before the machine is
+    stopped), to TDH.SYS.SHUTDOWN, to TDH.SYS.UPDATE and to the end of
+    the upload; None for an update without the simulator's times."""
+    if 'info_ms' not in u:
+        return None
+    start = 0.0
+    if pol == 'gate' and float(u['drain_ms']) > 0:
+        # The builder sees its build end a little after the kernel woke
+        # the update: this step can read 0.
+        start = min(float(u['drain_ms']), float(u['info_ms']))
+    marks = [start] + [float(u[k]) for k in
+                       ('info_ms', 'shutdown_ms', 'updated_ms', 'lat_ms')]
+    return [b - a for a, b in zip(marks, marks[1:])]
+
+
+def steps_table(run):
+    """Markdown rows: per load and policy, p50 / max of each step."""
+    table = by_load(run['points'])
+    rows = []
+    for key in loads_in_order(run['points']):
+        for pol in POLICIES:
+            if pol not in table[key]:
+                continue
+            got = [st for st in (steps(u, pol)
+                                 for u in updates_at(run, key, pol)) if st]
+            if not got:
+                continue
+            cells = ['%.1f / %.1f' % (pct([st[i] for st in got], 50),
+                                      max(st[i] for st in got))
+                     for i in range(len(STEPS))]
+            rows.append('| %d | %d | %s | %d | %s |'
+                        % (key[0], key[1], pol, len(got), ' | '.join(cells)))
+    return rows
+
+
 def write_markdown(run, outdir, verdict):
     cfg = run['config']
     table = by_load(run['points'])
@@ -269,6 +311,23 @@ def write_markdown(run, outdir, verdict):
                             '%d, %+.1f / %+.1f' % (n, e50, e99) if n
                             else '0'))
     lines.append('')
+    rows = steps_table(run)
+    if rows:
+        lines += [
+            'Where the updates that succeeded spent their time, p50 / max '
+            'in ms, from their start (the request; for the gate, the end '
+            'of the last build the update waited for, if any) to the last '
+            'SEAMLDR.INFO, asked just before the machine is stopped, then '
+            'to TDH.SYS.SHUTDOWN and TDH.SYS.UPDATE (both inside '
+            'stop_machine()), then to the end of the upload as userspace '
+            'saw it. A builder sees its build end a little after the '
+            'kernel woke the update, so the first step of a gated update '
+            'can read 0.',
+            '',
+            '| Builders | Think | Policy | Updates | Start %s | Then %s |'
+            % (STEPS[0], ' | Then '.join(STEPS[1:])),
+            '|---:|---:|---|' + '---:|' * (1 + len(STEPS)),
+        ] + rows + ['']
     cost = run['cost']
     if cost:
         rwsem = ''
