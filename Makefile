@@ -395,6 +395,8 @@ bench-kernel: tree $(BENCH_CONFIG)
 
 # BENCH_OPTS: tdx-bench's options, e.g. BENCH_OPTS='--loads 1 8 64/0'.
 # Results (results.md, bench.png, the raw output) go to BENCH_OUT.
+# BENCH_KERNEL_ARGS: the guest's kernel parameters (run-bench.sh: by
+# default idle=poll, and why).
 BENCH_TIMEOUT ?= 2400
 bench: bench-kernel $(VM)/initramfs.cpio.gz
 	@$(call install-pkgs,$(BENCH_PKGS))

@@ -841,9 +841,31 @@ static void print_summary(double wall_s)
 	}
 }
 
+/*
+ * The guest's idle loop, from idle= on the kernel command line: "halt"
+ * (the default) or what idle= says, e.g. "poll".
+ */
+static void guest_idle(char *buf, size_t size)
+{
+	char cmdline[1024];
+	const char *p;
+
+	snprintf(buf, size, "halt");
+	if (vm_read("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return;
+	for (p = strstr(cmdline, "idle="); p; p = strstr(p + 1, "idle=")) {
+		if (p == cmdline || p[-1] == ' ') {
+			snprintf(buf, size, "%.*s", (int)strcspn(p + 5, " "),
+				 p + 5);
+			return;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char mode[32] = "block", timeout[32] = "60000", list[512] = "";
+	char idle[32];
 	double t0 = vm_now_ms();
 	unsigned int l, points = 0;
 	int p, ret = 0;
@@ -866,7 +888,8 @@ int main(int argc, char **argv)
 	       list, opt.build_ms, opt.pages, opt.think_ms);
 	printf("update_ms=%u deadline_ms=%u retry_ms=%u updates=%u ",
 	       opt.update_ms, opt.deadline_ms, opt.retry_ms, opt.updates);
-	printf("seconds=%u pairs=%u\n", opt.seconds, opt.pairs);
+	guest_idle(idle, sizeof(idle));
+	printf("seconds=%u pairs=%u idle=%s\n", opt.seconds, opt.pairs, idle);
 	vm_read(VM_HOST_DIR "update_mode", mode, sizeof(mode));
 	vm_read(VM_HOST_DIR "update_timeout_ms", timeout, sizeof(timeout));
 

@@ -235,6 +235,11 @@ def write_markdown(run, outdir, verdict):
                         cfg.get('think_ms'), cfg.get('update_ms'),
                         cfg.get('deadline_ms'), cfg.get('retry_ms'),
                         cfg.get('updates', '?'), cfg.get('seconds')))
+        lines.append('Guest idle loop: %s%s.'
+                     % (cfg.get('idle', '?'),
+                        ' (idle vCPUs spin, so that no policy pays the '
+                        'milliseconds a halted TCG vCPU takes to wake)'
+                        if cfg.get('idle') == 'poll' else ''))
     if run['done']:
         lines.append('Run %s: %s points in %s s.'
                      % (run['done']['state'], run['done'].get('points'),

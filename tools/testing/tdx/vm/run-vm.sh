@@ -10,7 +10,8 @@
 #
 # OPTS: the run program's arguments, comma-separated (tdx.opts=).
 # QEMU_CPU in the environment: QEMU's -cpu model (default: QEMU's own);
-# BOOT_LIMIT_S: how long a boot may take to reach /init (default 120).
+# BOOT_LIMIT_S: how long a boot may take to reach /init (default 120);
+# VM_EXTRA_ARGS: more kernel parameters (make bench: idle=poll).
 set -uo pipefail
 
 kernel=$1 initrd=$2 run=$3 outdir=$4 limit=${5:-900} accel=${6:-tcg}
@@ -24,7 +25,7 @@ output=$outdir/$run.out
 # which -no-reboot turns into QEMU's exit.  nokaslr: a stalled boot's
 # RIPs then name functions in vmlinux.
 cmdline="console=ttyS0 kunit.enable=0 panic=-1 reboot=t nokaslr"
-cmdline+=" tdx.run=$run"
+cmdline+=" tdx.run=$run${VM_EXTRA_ARGS:+ $VM_EXTRA_ARGS}"
 cmdline+=${opts:+ tdx.opts=$opts}
 
 # A boot must reach /init within BOOT_LIMIT_S seconds (the test kernel,
