@@ -153,33 +153,6 @@ def busy_joined(run, key, pol, limit):
                float(u['ratio']) > limit and int(u['joined']) > 0)
 
 
-def tail_after_drain(run, key, limit):
-    """For the gate's updates over @limit that no joined build explains:
-    how long each took after the last build it waited for had ended, and,
-    beside it, how long uncoordinated updates took at the same load
-    (p50, max): the update itself, slowed by the load."""
-    slow = sorted((u for u in updates_at(run, key, 'gate')
-                   if float(u['lb_ms']) >= SMALL_LB_MS and
-                   float(u['ratio']) > limit and int(u['joined']) == 0),
-                  key=lambda u: float(u['lat_ms']) - float(u['drain_ms']))
-    none = sorted(float(u['lat_ms']) for u in updates_at(run, key, 'none'))
-    if not slow or not none:
-        return ''
-    parts = []
-    for u in slow:
-        lat, drain = float(u['lat_ms']), float(u['drain_ms'])
-        part = '%.1f' % (lat - drain)
-        if 'shutdown_ms' in u:
-            shut, upd = float(u['shutdown_ms']), float(u['updated_ms'])
-            part += (' (to SHUTDOWN %.1f, SHUTDOWN to TDH.SYS.UPDATE %.1f, '
-                     'then to the upload\'s end %.1f)'
-                     % (shut - drain, upd - shut, lat - upd))
-        parts.append(part)
-    return ('; past the last build it waited for, each took %s ms, where '
-            'an uncoordinated update at this load takes %.1f ms (p50), '
-            'up to %.1f' % ('/'.join(parts), pct(none, 50), none[-1]))
-
-
 STEPS = ('to SEAMLDR.INFO', 'to TDH.SYS.SHUTDOWN',
          'to TDH.SYS.UPDATE', 'to the upload\'s end')
 
@@ -200,6 +173,31 @@ def steps(u, pol):
     marks = [start] + [float(u[k]) for k in
                        ('info_ms', 'shutdown_ms', 'updated_ms', 'lat_ms')]
     return [b - a for a, b in zip(marks, marks[1:])]
+
+
+def tail_after_drain(run, key, limit):
+    """For the gate's updates over @limit that no joined build explains:
+    how long each took after the last build it waited for had ended, and,
+    beside it, how long uncoordinated updates took at the same load
+    (p50, max): the update itself, slowed by the load."""
+    slow = sorted((u for u in updates_at(run, key, 'gate')
+                   if float(u['lb_ms']) >= SMALL_LB_MS and
+                   float(u['ratio']) > limit and int(u['joined']) == 0),
+                  key=lambda u: float(u['lat_ms']) - float(u['drain_ms']))
+    none = sorted(float(u['lat_ms']) for u in updates_at(run, key, 'none'))
+    if not slow or not none:
+        return ''
+    parts = []
+    for u in slow:
+        part = '%.1f' % (float(u['lat_ms']) - float(u['drain_ms']))
+        st = steps(u, 'gate')
+        if st:
+            part += (' (%s)' % ', '.join('%s %.1f' % (name, ms)
+                                         for name, ms in zip(STEPS, st)))
+        parts.append(part)
+    return ('; past the last build it waited for, each took %s ms, where '
+            'an uncoordinated update at this load takes %.1f ms (p50), '
+            'up to %.1f' % ('/'.join(parts), pct(none, 50), none[-1]))
 
 
 def steps_table(run):
