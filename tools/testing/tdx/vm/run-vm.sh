@@ -39,10 +39,11 @@ boot_limit=${BOOT_LIMIT_S:-120}
 here=$(cd "$(dirname "$0")" && pwd)
 qmp=$outdir/qmp.sock
 
-# boot_vm: one boot; returns QEMU's exit code, or 124 from timeout, or
-# 200 if the boot stalled before /init (registers in stall-regs-TRY.txt).
+# boot_vm TRY: one boot; returns QEMU's exit code, or 124 from timeout,
+# or 200 if the boot stalled before /init (registers in
+# stall-regs-TRY.txt).
 boot_vm() {
-	local pid t=0
+	local try=$1 pid t=0
 
 	rm -f "$qmp"
 	# The Makefile's QEMU_MACHINE: a PC without the PS/2 controller.
@@ -77,7 +78,7 @@ boot_vm() {
 for try in 1 2; do
 	: > "$console"
 	: > "$output"
-	boot_vm
+	boot_vm "$try"
 	qemu_rc=$?
 	[ "$qemu_rc" = 200 ] || break
 	stalled=$outdir/console.stall-$try.log

@@ -46,11 +46,14 @@ def main():
     rips = re.findall(r'RIP=([0-9a-f]{16})', regs)
     if not rips or not os.path.exists(vmlinux):
         return 0
-    res = subprocess.run(['addr2line', '-f', '-i', '-e', vmlinux] +
-                         ['0x' + r for r in rips],
-                         capture_output=True, text=True, check=False)
-    print('RIPs:', ' '.join(rips))
-    print(res.stdout)
+    # One address at a time: with -i an address may take several lines.
+    for cpu, rip in enumerate(rips):
+        res = subprocess.run(['addr2line', '-f', '-i', '-e', vmlinux,
+                              '0x' + rip],
+                             capture_output=True, text=True, check=False)
+        # function, file:line, then the same for each caller inlined
+        funcs = res.stdout.splitlines()[0::2]
+        print('RIP %d %s: %s' % (cpu, rip, ' <- '.join(funcs)))
     return 0
 
 
